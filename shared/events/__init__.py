@@ -1,0 +1,30 @@
+"""The event catalogue: every event type in Xiaoan, declared once and imported by both sides."""
+
+from shared.events.base import (
+    CATALOGUE,
+    CLOUDEVENTS_CONTENT_TYPE,
+    Event,
+    UnknownEventType,
+    decode_cloudevent,
+)
+from shared.events.cases import HazardAssigned, HazardOpened
+from shared.events.grid import ChainLink, GridChanged, PersonRef, RiskPointChanged
+from shared.events.intake import GeoPoint, ReportSubmitted
+from shared.events.media import MediaStored
+
+__all__ = [
+    "CATALOGUE",
+    "CLOUDEVENTS_CONTENT_TYPE",
+    "ChainLink",
+    "Event",
+    "GeoPoint",
+    "GridChanged",
+    "HazardAssigned",
+    "HazardOpened",
+    "MediaStored",
+    "PersonRef",
+    "ReportSubmitted",
+    "RiskPointChanged",
+    "UnknownEventType",
+    "decode_cloudevent",
+]

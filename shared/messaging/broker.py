@@ -1,0 +1,385 @@
+"""The one way services publish and consume events over RabbitMQ.
+
+Publishing waits for the broker's confirm with mandatory routing: when `publish` returns, the
+message is stored in at least one durable queue; an unroutable or refused message raises
+`PublishFailed`. Consuming acks only after the handler returned, i.e. after its write; a
+failing handler is retried with back-off through the delay queues and then dead-lettered (see
+`topology`). Handlers must be idempotent: a message can arrive twice (redelivery after a crash,
+a relay that published twice), and the second arrival must change nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+)
+
+from shared.events.base import CLOUDEVENTS_CONTENT_TYPE, Event, decode_cloudevent
+from shared.messaging import topology
+from shared.observability.correlation import (
+    bind_correlation_id,
+    current_correlation_id,
+    reset_correlation_id,
+)
+from shared.observability.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+
+class PublishFailed(Exception):
+    """The broker did not confirm the message: it may not be stored. The caller must not ack."""
+
+
+class PermanentFailure(Exception):
+    """Raised by a handler for a message that can never succeed: dead-letter it without retries."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a handler may want to know about the message it handles."""
+
+    queue: str
+    attempt: int
+    redelivered: bool
+    correlation_id: str | None
+
+
+Handler = Callable[[Any, Delivery], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class EncodedEvent:
+    """An event ready for the wire, as stored in an outbox."""
+
+    event_id: str
+    routing_key: str
+    ce_type: str
+    body: bytes
+    correlation_id: str | None
+
+
+def encode_event(event: Event, correlation_id: str | None = None) -> EncodedEvent:
+    """Encode `event` with the current (or given) correlation id."""
+    cid = correlation_id or current_correlation_id()
+    return EncodedEvent(
+        event_id=event.event_id,
+        routing_key=event.routing_key,
+        ce_type=event.cloudevents_type(),
+        body=event.to_bytes(correlation_id=cid),
+        correlation_id=cid,
+    )
+
+
+@dataclass
+class _Subscription:
+    queue: str
+    event_types: tuple[type[Event], ...]
+    handler: Handler
+    consumer_tag: str | None = None
+    queue_obj: Any = None
+
+
+@dataclass
+class _InFlight:
+    count: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Broker:
+    """A service's connection to RabbitMQ: its publisher and its consumers."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        service: str,
+        metrics: ServiceMetrics,
+        retry_delays_ms: Sequence[int] = (1_000, 5_000, 30_000),
+        max_attempts: int = 5,
+        prefetch: int = 64,
+        publish_timeout: float = 10.0,
+    ) -> None:
+        if max_attempts < 1 or not retry_delays_ms:
+            raise ValueError("need at least one attempt and one retry delay")
+        self.url = url
+        self.service = service
+        self.retry_delays_ms = tuple(retry_delays_ms)
+        self.max_attempts = max_attempts
+        self.prefetch = prefetch
+        self.publish_timeout = publish_timeout
+        self._connection: AbstractRobustConnection | None = None
+        self._publish_channel: AbstractChannel | None = None
+        self._consume_channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+        self._subscriptions: list[_Subscription] = []
+        self._in_flight = _InFlight()
+        self._in_flight.idle.set()
+        self._published = metrics.counter(
+            "messages_published_total", "Messages confirmed by the broker", ["routing_key"]
+        )
+        self._publish_failures = metrics.counter(
+            "message_publish_failures_total", "Publishes the broker did not confirm"
+        )
+        self._consumed = metrics.counter(
+            "messages_consumed_total",
+            "Messages handled, by queue and outcome (acked, retried, dead_lettered)",
+            ["queue", "outcome"],
+        )
+        self._handle_seconds = metrics.histogram(
+            "message_handling_seconds", "Time spent in a message handler", ["queue"]
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def connect(self) -> None:
+        """Connect, open the confirm channel and declare this service's exchange and retry paths."""
+        self._connection = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": self.service}
+        )
+        channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        self._publish_channel = channel
+        await topology.declare_retry_topology(channel, self.retry_delays_ms)
+        self._exchanges[
+            topology.exchange_name(self.service)
+        ] = await topology.declare_producer_exchange(channel, self.service)
+        for name in (topology.DELAY_EXCHANGE, topology.DEAD_LETTER_EXCHANGE):
+            self._exchanges[name] = await channel.get_exchange(name, ensure=False)
+
+    def subscribe(
+        self, handler_name: str, event_types: Sequence[type[Event]], handler: Handler
+    ) -> str:
+        """Register `handler` for `event_types` on the queue `<service>.<handler_name>`."""
+        queue = topology.handler_queue_name(self.service, handler_name)
+        self._subscriptions.append(_Subscription(queue, tuple(event_types), handler))
+        return queue
+
+    async def start_consuming(self) -> None:
+        """Declare every subscribed queue and start delivering messages to the handlers."""
+        if not self._subscriptions:
+            return
+        assert self._connection is not None, "connect() first"
+        self._consume_channel = await self._connection.channel()
+        await self._consume_channel.set_qos(prefetch_count=self.prefetch)
+        for sub in self._subscriptions:
+            bindings = [(t.producer, t.routing_key) for t in sub.event_types]
+            sub.queue_obj = await topology.declare_handler_queue(
+                self._consume_channel, sub.queue, bindings
+            )
+            sub.consumer_tag = await sub.queue_obj.consume(self._make_callback(sub), no_ack=False)
+
+    async def stop_consuming(self, grace_seconds: float = 10.0) -> None:
+        """Stop taking new messages and wait (up to the grace) for handlers in progress."""
+        channel = self._consume_channel
+        channel_open = channel is not None and not channel.is_closed
+        for sub in self._subscriptions:
+            if channel_open and sub.queue_obj is not None and sub.consumer_tag is not None:
+                try:
+                    await asyncio.wait_for(sub.queue_obj.cancel(sub.consumer_tag), 5.0)
+                except Exception:  # the channel may already be gone; unacked ones requeue
+                    log.warning("could not cancel consumer", extra={"queue": sub.queue})
+            sub.consumer_tag = None
+        try:
+            await asyncio.wait_for(self._in_flight.idle.wait(), grace_seconds)
+        except TimeoutError:
+            log.warning("handlers still running at shutdown; their messages will be redelivered")
+
+    async def close(self) -> None:
+        """Stop consuming and close the connection (unacked messages return to their queues)."""
+        await self.stop_consuming()
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed:
+            await connection.close()
+
+    def is_ready(self) -> bool:
+        """Tell whether the connection and the publish channel are open."""
+        return (
+            self._connection is not None
+            and not self._connection.is_closed
+            and self._publish_channel is not None
+            and not self._publish_channel.is_closed
+        )
+
+    # ------------------------------------------------------------------ publishing
+
+    async def publish(self, event: Event, *, correlation_id: str | None = None) -> None:
+        """Publish one of this service's events and wait for the broker's confirm."""
+        await self.publish_encoded(encode_event(event, correlation_id))
+
+    async def publish_encoded(self, encoded: EncodedEvent) -> None:
+        """Publish an already encoded event (e.g. from an outbox) and wait for the confirm."""
+        producer = encoded.routing_key.split(".", 1)[0]
+        if producer != self.service:
+            raise ValueError(f"{self.service} may not publish {encoded.routing_key}")
+        message = aio_pika.Message(
+            encoded.body,
+            content_type=CLOUDEVENTS_CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=encoded.event_id,
+            correlation_id=encoded.correlation_id,
+            type=encoded.ce_type,
+            app_id=self.service,
+            headers={
+                topology.CORRELATION_HEADER: encoded.correlation_id or "",
+                topology.ATTEMPT_HEADER: 1,
+            },
+        )
+        await self._confirmed_publish(
+            topology.exchange_name(self.service), encoded.routing_key, message
+        )
+        self._published.labels(encoded.routing_key).inc()
+
+    async def _confirmed_publish(
+        self, exchange: str, routing_key: str, message: aio_pika.Message
+    ) -> None:
+        target = self._exchanges.get(exchange)
+        if target is None or not self.is_ready():
+            self._publish_failures.inc()
+            raise PublishFailed("not connected to RabbitMQ")
+        try:
+            await target.publish(
+                message, routing_key=routing_key, mandatory=True, timeout=self.publish_timeout
+            )
+        except Exception as exc:
+            self._publish_failures.inc()
+            raise PublishFailed(f"{exchange}/{routing_key}: {exc!r}") from exc
+
+    # ------------------------------------------------------------------ consuming
+
+    def _make_callback(
+        self, sub: _Subscription
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            self._in_flight.count += 1
+            self._in_flight.idle.clear()
+            try:
+                await self._handle(sub, message)
+            finally:
+                self._in_flight.count -= 1
+                if self._in_flight.count == 0:
+                    self._in_flight.idle.set()
+
+        return on_message
+
+    async def _handle(self, sub: _Subscription, message: AbstractIncomingMessage) -> None:
+        headers = message.headers or {}
+        attempt = _as_int(headers.get(topology.ATTEMPT_HEADER), 1)
+        correlation_id = message.correlation_id or _as_str(headers.get(topology.CORRELATION_HEADER))
+        token = bind_correlation_id(correlation_id)
+        try:
+            try:
+                event, _ = decode_cloudevent(message.body)
+                if not isinstance(event, sub.event_types):
+                    raise PermanentFailure(f"{type(event).__name__} is not handled here")
+            except Exception as exc:
+                log.error("undecodable message", extra={"queue": sub.queue, "error": repr(exc)})
+                await self._park(sub, message, attempt, exc)
+                return
+            delivery = Delivery(sub.queue, attempt, bool(message.redelivered), correlation_id)
+            started = time.perf_counter()
+            try:
+                await sub.handler(event, delivery)
+            except PermanentFailure as exc:
+                log.error("permanent failure", extra={"queue": sub.queue, "error": repr(exc)})
+                await self._park(sub, message, attempt, exc)
+            except Exception as exc:
+                log.warning(
+                    "handler failed",
+                    extra={"queue": sub.queue, "attempt": attempt, "error": repr(exc)},
+                    exc_info=exc,
+                )
+                if attempt >= self.max_attempts:
+                    await self._park(sub, message, attempt, exc)
+                else:
+                    await self._retry_later(sub, message, attempt)
+            else:
+                await message.ack()
+                self._consumed.labels(sub.queue, "acked").inc()
+            finally:
+                self._handle_seconds.labels(sub.queue).observe(time.perf_counter() - started)
+        finally:
+            reset_correlation_id(token)
+
+    def _copy(self, message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+        # The broker's own dead-letter bookkeeping (x-death, x-first-death-*) is dropped: it
+        # describes the old message, and RabbitMQ acts on it if a client publishes it back.
+        kept = {
+            key: value
+            for key, value in (message.headers or {}).items()
+            if not key.startswith(("x-death", "x-first-death", "x-last-death"))
+        }
+        return aio_pika.Message(
+            message.body,
+            content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message.message_id,
+            correlation_id=message.correlation_id,
+            type=message.type,
+            app_id=message.app_id,
+            headers={**kept, **headers},
+        )
+
+    async def _retry_later(
+        self, sub: _Subscription, message: AbstractIncomingMessage, attempt: int
+    ) -> None:
+        delay_ms = self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
+        copy = self._copy(
+            message,
+            {
+                topology.ATTEMPT_HEADER: attempt + 1,
+                topology.DELAY_HEADER: topology.delay_tag(delay_ms),
+            },
+        )
+        await self._forward_then_ack(sub, message, topology.DELAY_EXCHANGE, copy, "retried")
+
+    async def _park(
+        self, sub: _Subscription, message: AbstractIncomingMessage, attempt: int, exc: BaseException
+    ) -> None:
+        copy = self._copy(
+            message,
+            {topology.ATTEMPT_HEADER: attempt, topology.ERROR_HEADER: repr(exc)[:1000]},
+        )
+        await self._forward_then_ack(
+            sub, message, topology.DEAD_LETTER_EXCHANGE, copy, "dead_lettered"
+        )
+
+    async def _forward_then_ack(
+        self,
+        sub: _Subscription,
+        message: AbstractIncomingMessage,
+        exchange: str,
+        copy: aio_pika.Message,
+        outcome: str,
+    ) -> None:
+        try:
+            await self._confirmed_publish(exchange, sub.queue, copy)
+        except PublishFailed:
+            # Not forwarded: give it back to the queue; the delivery limit bounds the loop.
+            log.exception("could not forward failed message", extra={"queue": sub.queue})
+            await message.nack(requeue=True)
+            return
+        await message.ack()
+        self._consumed.labels(sub.queue, outcome).inc()
+
+
+def _as_int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _as_str(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace") or None
+    return str(value) if value else None

@@ -1,0 +1,44 @@
+"""MongoDB through PyMongo's async API (`AsyncMongoClient`, the successor of Motor).
+
+Only what FerretDB v1 also supports is used: single-document atomic writes, unique indexes,
+find-and-modify, simple aggregations. No multi-document transactions, no change streams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+Document = dict[str, Any]
+
+
+def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
+    """Create a client (it connects lazily); datetimes come back timezone-aware in UTC."""
+    return AsyncMongoClient(
+        url,
+        appname=app_name,
+        tz_aware=True,
+        serverSelectionTimeoutMS=5_000,
+        connectTimeoutMS=5_000,
+    )
+
+
+async def ensure_indexes(
+    db: AsyncDatabase[Document], indexes: Mapping[str, Sequence[IndexModel]]
+) -> None:
+    """Create the indexes a service declares for its collections (idempotent)."""
+    for collection, models in indexes.items():
+        if models:
+            await db[collection].create_indexes(list(models))
+
+
+async def ping(client: AsyncMongoClient[Document]) -> bool:
+    """Tell whether the server answers."""
+    try:
+        await client.admin.command("ping")
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Health, readiness, metrics, JSON logs and the correlation id, the same in every service."""

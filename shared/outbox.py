@@ -1,0 +1,168 @@
+"""The outbox kept inside each document, and the relay that publishes it.
+
+FerretDB (like any MongoDB without transactions) cannot write a document and a message in one
+transaction, so a state change and the events it causes are written together, in one document
+write: the events go into the document's `outbox` array. The relay then publishes them (with
+publisher confirms) and removes them from the array. If the process dies in between, the next
+sweep finds them again; an event may then be published twice, which is why every consumer is
+idempotent by event id.
+
+    await hazards.insert_one({..., **new_outbox(HazardOpened(...))})
+    await hazards.update_one({"_id": id}, {"$set": {...}, **push_outbox(HazardAssigned(...))})
+    relay.notify("hazards", id)          # publish now instead of at the next sweep
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pymongo.asynchronous.collection import AsyncCollection
+
+from shared.clock import utc_now
+from shared.events.base import Event
+from shared.messaging.broker import Broker, EncodedEvent, PublishFailed, encode_event
+from shared.observability.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+OUTBOX_FIELD = "outbox"
+
+
+def _entry(event: Event) -> dict[str, Any]:
+    encoded = encode_event(event)
+    return {
+        "event_id": encoded.event_id,
+        "routing_key": encoded.routing_key,
+        "ce_type": encoded.ce_type,
+        "body": encoded.body.decode(),
+        "correlation_id": encoded.correlation_id,
+        "created_at": utc_now(),
+    }
+
+
+def new_outbox(*events: Event) -> dict[str, list[dict[str, Any]]]:
+    """Return the outbox field of a new document holding `events`."""
+    return {OUTBOX_FIELD: [_entry(event) for event in events]}
+
+
+def push_outbox(*events: Event) -> dict[str, Any]:
+    """Return the `$push` part of an update that adds `events` to a document's outbox."""
+    return {"$push": {OUTBOX_FIELD: {"$each": [_entry(event) for event in events]}}}
+
+
+def _decode(entry: Mapping[str, Any]) -> EncodedEvent:
+    return EncodedEvent(
+        event_id=str(entry["event_id"]),
+        routing_key=str(entry["routing_key"]),
+        ce_type=str(entry["ce_type"]),
+        body=str(entry["body"]).encode(),
+        correlation_id=entry.get("correlation_id"),
+    )
+
+
+class OutboxRelay:
+    """Publish what waits in the outboxes of some collections, then remove it from them."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        collections: Sequence[AsyncCollection[dict[str, Any]]],
+        metrics: ServiceMetrics,
+        *,
+        sweep_interval: float = 2.0,
+        workers: int = 8,
+        batch: int = 500,
+    ) -> None:
+        self.broker = broker
+        self.collections = {c.name: c for c in collections}
+        self.sweep_interval = sweep_interval
+        self.batch = batch
+        self._workers = workers
+        self._pending: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._busy: set[tuple[str, Any]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._relayed = metrics.counter(
+            "outbox_events_relayed_total", "Outbox events published and removed", ["collection"]
+        )
+        self._failures = metrics.counter(
+            "outbox_relay_failures_total", "Outbox publishes that will be retried"
+        )
+
+    def notify(self, collection: str, doc_id: Any) -> None:
+        """Ask for the outbox of one document to be published soon."""
+        self._pending.put_nowait((collection, doc_id))
+
+    async def start(self) -> None:
+        """Start the workers and the periodic sweep (which also catches up after a crash)."""
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self._workers)]
+        self._tasks.append(asyncio.create_task(self._sweeper()))
+
+    async def stop(self) -> None:
+        """Stop publishing; what is left stays in the documents for the next start."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def relay_document(self, collection: str, doc_id: Any) -> int:
+        """Publish the outbox of one document in order; return how many events went out."""
+        key = (collection, doc_id)
+        if key in self._busy:
+            return 0
+        self._busy.add(key)
+        try:
+            return await self._relay(self.collections[collection], doc_id)
+        finally:
+            self._busy.discard(key)
+
+    async def sweep_once(self) -> int:
+        """Relay every document that still has events waiting; return how many events went out."""
+        total = 0
+        for name, collection in self.collections.items():
+            cursor = collection.find(
+                {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {"_id": 1}, limit=self.batch
+            )
+            async for doc in cursor:
+                total += await self.relay_document(name, doc["_id"])
+        return total
+
+    async def _relay(self, collection: AsyncCollection[dict[str, Any]], doc_id: Any) -> int:
+        doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
+        entries = (doc or {}).get(OUTBOX_FIELD) or []
+        published: list[dict[str, Any]] = []
+        try:
+            for entry in entries:
+                await self.broker.publish_encoded(_decode(entry))
+                published.append(entry)
+        except PublishFailed:
+            self._failures.inc()
+            log.warning("outbox publish failed; will retry", extra={"doc_id": str(doc_id)})
+        if published:
+            # $pullAll with the entries exactly as read: FerretDB v1 ignores $pull conditions
+            # on array elements (it only removes exact matches), and this works on both.
+            await collection.update_one({"_id": doc_id}, {"$pullAll": {OUTBOX_FIELD: published}})
+            self._relayed.labels(collection.name).inc(len(published))
+        return len(published)
+
+    async def _worker(self) -> None:
+        while True:
+            collection, doc_id = await self._pending.get()
+            try:
+                await self.relay_document(collection, doc_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; the sweep will retry")
+
+    async def _sweeper(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox sweep failed")
+            await asyncio.sleep(self.sweep_interval)

@@ -1,0 +1,151 @@
+"""The connections of a running service, opened in order at start-up and closed in reverse.
+
+    async with open_runtime(app, settings, indexes=INDEXES) as runtime:
+        runtime.broker.subscribe(...)
+        await runtime.broker.start_consuming()
+        yield
+
+Start-up waits (bounded) for MongoDB, RabbitMQ and S3 to answer, so that services started
+together with their servers do not crash-loop; `/readyz` reports the same dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared import mongo
+from shared.auth.tokens import TokenVerifier
+from shared.messaging.broker import Broker
+from shared.observability.metrics import ServiceMetrics
+from shared.settings import CommonSettings
+from shared.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+STARTUP_TIMEOUT_SECONDS = 60.0
+
+
+@dataclass
+class Runtime:
+    """What a service's code reaches through `app.state.runtime`."""
+
+    settings: CommonSettings
+    metrics: ServiceMetrics
+    mongo_client: AsyncMongoClient[dict[str, Any]]
+    db: AsyncDatabase[dict[str, Any]]
+    broker: Broker
+    store: ObjectStore | None = None
+    readiness: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def mark_ready(self, app: FastAPI) -> None:
+        """Let `/readyz` answer 200 (call once consumers and workers have started)."""
+        app.state.readiness = self.readiness
+
+    def run_in_background(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `work` until the service stops (it is cancelled at shutdown)."""
+        self.background.append(asyncio.create_task(work()))
+
+
+async def _retry_until_up(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    deadline = asyncio.get_running_loop().time() + STARTUP_TIMEOUT_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise RuntimeError(f"{what} did not answer within the start-up timeout") from exc
+            log.warning("waiting for %s: %r", what, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 3.0)
+
+
+def token_verifier(settings: CommonSettings) -> TokenVerifier:
+    """Build the verifier of access tokens from the configured public key."""
+    return TokenVerifier(
+        settings.public_key_pem(), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+
+
+@asynccontextmanager
+async def open_runtime(
+    app: FastAPI,
+    settings: CommonSettings,
+    *,
+    indexes: Mapping[str, Sequence[IndexModel]],
+    buckets: Sequence[str] = (),
+) -> AsyncIterator[Runtime]:
+    """Connect to MongoDB, RabbitMQ and (if `buckets`) S3; expose them on `app.state`."""
+    metrics: ServiceMetrics = app.state.metrics
+    client = mongo.connect(settings.mongo_url, app_name=settings.service_name)
+    db = client[settings.mongo_db]
+
+    async def mongo_up() -> None:
+        await client.admin.command("ping")
+
+    await _retry_until_up("MongoDB", mongo_up)
+    await mongo.ensure_indexes(db, indexes)
+
+    broker = Broker(
+        url=settings.amqp_url.get_secret_value(),
+        service=settings.service_name,
+        metrics=metrics,
+        retry_delays_ms=settings.retry_delays_ms,
+        max_attempts=settings.max_delivery_attempts,
+        prefetch=settings.amqp_prefetch,
+    )
+    await _retry_until_up("RabbitMQ", broker.connect)
+
+    runtime = Runtime(settings, metrics, client, db, broker)
+
+    async def broker_ready() -> bool:
+        return broker.is_ready()
+
+    async def mongo_ready() -> bool:
+        return await mongo.ping(client)
+
+    runtime.readiness = {"mongodb": mongo_ready, "rabbitmq": broker_ready}
+    if buckets:
+        store = ObjectStore(
+            settings.s3_endpoint,
+            settings.s3_access_key.get_secret_value(),
+            settings.s3_secret_key.get_secret_value(),
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+        for bucket in buckets:
+
+            async def create_bucket(name: str = bucket) -> None:
+                await store.ensure_bucket(name)
+
+            await _retry_until_up("S3", create_bucket)
+
+        async def s3_ready() -> bool:
+            return await store.bucket_ready(buckets[0])
+
+        runtime.store = store
+        runtime.readiness["s3"] = s3_ready
+
+    app.state.runtime = runtime
+    app.state.token_verifier = token_verifier(settings)
+    try:
+        yield runtime
+    finally:
+        app.state.readiness = {}
+        for task in runtime.background:
+            task.cancel()
+        await asyncio.gather(*runtime.background, return_exceptions=True)
+        await broker.close()
+        await client.close()

@@ -1,0 +1,253 @@
+"""Messaging on a real RabbitMQ: confirms, acks after the write, retries, dead letters, dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aio_pika
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.clock import utc_now
+from shared.events import PersonRef, ReportSubmitted
+from shared.messaging import Broker, Delivery, PermanentFailure, PublishFailed
+from shared.messaging.topology import (
+    ATTEMPT_HEADER,
+    ERROR_HEADER,
+    dead_letter_queue_name,
+    exchange_name,
+)
+from shared.observability.metrics import ServiceMetrics
+from tests.support.servers import RabbitAdmin
+from tests.support.waiting import wait_until
+
+FAST_RETRIES = (50, 100)
+
+
+def a_report(report_id: str = "r-1") -> ReportSubmitted:
+    return ReportSubmitted(
+        report_id=report_id,
+        point_id="point-1",
+        grid_id=None,
+        category="fire",
+        description="三楼灭火器过期",
+        location=None,
+        photo_ids=(),
+        reporter=PersonRef(person_id="t-1", name="王老师"),
+        reporter_scope=("/b/t/s/",),
+        received_at=utc_now(),
+    )
+
+
+BrokerFactory = Callable[[str], Awaitable[Broker]]
+
+
+@pytest.fixture
+async def make_broker(amqp_url: str) -> AsyncIterator[BrokerFactory]:
+    brokers: list[Broker] = []
+
+    async def make(service: str, max_attempts: int = 3) -> Broker:
+        broker = Broker(
+            url=amqp_url,
+            service=service,
+            metrics=ServiceMetrics(f"{service}_{len(brokers)}"),
+            retry_delays_ms=FAST_RETRIES,
+            max_attempts=max_attempts,
+            prefetch=16,
+        )
+        await broker.connect()
+        brokers.append(broker)
+        return broker
+
+    yield make
+    for broker in brokers:
+        await broker.close()
+
+
+def idempotent_store(db: AsyncDatabase[dict], calls: list[str]) -> Callable:
+    """A handler that writes one document per report id, as real handlers do."""
+
+    async def handle(event: ReportSubmitted, delivery: Delivery) -> None:
+        calls.append(event.event_id)
+        try:
+            await db.hazards.insert_one({"_id": event.report_id, "event_id": event.event_id})
+        except DuplicateKeyError:
+            pass  # already stored by an earlier delivery: no second effect
+
+    return handle
+
+
+async def test_confirmed_event_is_stored_and_acked(
+    make_broker: BrokerFactory, db: AsyncDatabase[dict], rabbit_admin: RabbitAdmin, vhost: str
+) -> None:
+    calls: list[str] = []
+    consumer = await make_broker("hazard_cases")
+    queue = consumer.subscribe("store", [ReportSubmitted], idempotent_store(db, calls))
+    await consumer.start_consuming()
+    producer = await make_broker("hazard_intake")
+
+    await producer.publish(a_report("r-confirmed"))
+
+    stored = await wait_until(lambda: db.hazards.find_one({"_id": "r-confirmed"}), what="write")
+    assert stored is not None
+
+    async def queue_drained() -> bool:
+        return await rabbit_admin.queue_depth(vhost, queue) == (0, 0)
+
+    await wait_until(queue_drained, timeout=15, what="ack of the message")
+
+
+async def test_unroutable_publish_raises(make_broker: BrokerFactory) -> None:
+    producer = await make_broker("hazard_intake")
+    # No queue is bound to this event type in this fresh vhost: the broker returns it.
+    with pytest.raises(PublishFailed):
+        await producer.publish(a_report())
+
+
+async def test_service_cannot_publish_another_services_events(make_broker: BrokerFactory) -> None:
+    impostor = await make_broker("notifications")
+    with pytest.raises(ValueError, match="may not publish"):
+        await impostor.publish(a_report())
+
+
+async def test_poison_message_is_dead_lettered_after_bounded_attempts(
+    make_broker: BrokerFactory, rabbit_admin: RabbitAdmin, vhost: str
+) -> None:
+    attempts: list[int] = []
+
+    async def always_fails(event: ReportSubmitted, delivery: Delivery) -> None:
+        attempts.append(delivery.attempt)
+        raise RuntimeError("database said no")
+
+    consumer = await make_broker("hazard_cases", max_attempts=3)
+    queue = consumer.subscribe("poisoned", [ReportSubmitted], always_fails)
+    await consumer.start_consuming()
+    producer = await make_broker("hazard_intake")
+    report = a_report("r-poison")
+
+    await producer.publish(report)
+
+    async def parked() -> list[dict]:
+        return await rabbit_admin.get_messages(vhost, dead_letter_queue_name(queue))
+
+    dead = await wait_until(parked, timeout=15, what="the dead-letter queue")
+    assert attempts == [1, 2, 3]
+    assert len(dead) == 1
+    assert dead[0]["properties"]["message_id"] == report.event_id
+    assert dead[0]["properties"]["headers"][ATTEMPT_HEADER] == 3
+    assert "database said no" in dead[0]["properties"]["headers"][ERROR_HEADER]
+    assert await rabbit_admin.queue_depth(vhost, queue) == (0, 0)
+
+
+async def test_permanent_failure_skips_retries(
+    make_broker: BrokerFactory, rabbit_admin: RabbitAdmin, vhost: str
+) -> None:
+    attempts: list[int] = []
+
+    async def rejects(event: ReportSubmitted, delivery: Delivery) -> None:
+        attempts.append(delivery.attempt)
+        raise PermanentFailure("point does not exist")
+
+    consumer = await make_broker("hazard_cases", max_attempts=5)
+    queue = consumer.subscribe("strict", [ReportSubmitted], rejects)
+    await consumer.start_consuming()
+    await (await make_broker("hazard_intake")).publish(a_report())
+
+    dead = await wait_until(
+        lambda: rabbit_admin.get_messages(vhost, dead_letter_queue_name(queue)),
+        timeout=15,
+        what="the dead-letter queue",
+    )
+    assert attempts == [1]
+    assert len(dead) == 1
+
+
+async def test_undecodable_message_goes_straight_to_dead_letters(
+    make_broker: BrokerFactory, amqp_url: str, rabbit_admin: RabbitAdmin, vhost: str
+) -> None:
+    calls: list[str] = []
+
+    async def handler(event: ReportSubmitted, delivery: Delivery) -> None:
+        calls.append(event.event_id)
+
+    consumer = await make_broker("hazard_cases")
+    queue = consumer.subscribe("strict", [ReportSubmitted], handler)
+    await consumer.start_consuming()
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(exchange_name("hazard_intake"))
+        await exchange.publish(
+            aio_pika.Message(b"{not json", message_id="garbage"),
+            routing_key=ReportSubmitted.routing_key,
+        )
+
+    dead = await wait_until(
+        lambda: rabbit_admin.get_messages(vhost, dead_letter_queue_name(queue)),
+        timeout=15,
+        what="the dead-letter queue",
+    )
+    assert dead[0]["properties"]["message_id"] == "garbage"
+    assert calls == []
+
+
+async def test_redelivered_message_has_no_second_effect(
+    make_broker: BrokerFactory, db: AsyncDatabase[dict]
+) -> None:
+    calls: list[str] = []
+    store = idempotent_store(db, calls)
+
+    async def crashes_after_write_once(event: ReportSubmitted, delivery: Delivery) -> None:
+        await store(event, delivery)
+        if delivery.attempt == 1:
+            raise ConnectionError("lost the ack")  # the write happened, the ack did not
+
+    consumer = await make_broker("hazard_cases")
+    consumer.subscribe("store", [ReportSubmitted], crashes_after_write_once)
+    await consumer.start_consuming()
+    producer = await make_broker("hazard_intake")
+    report = a_report("r-twice")
+
+    await producer.publish(report)
+    await producer.publish(report)  # and a relay that published it twice
+
+    await wait_until(lambda: _length(calls, 3), timeout=15, what="three deliveries")
+    assert await db.hazards.count_documents({}) == 1
+
+
+async def test_unacked_message_returns_after_consumer_dies(
+    make_broker: BrokerFactory, db: AsyncDatabase[dict], amqp_url: str
+) -> None:
+    first_delivery = asyncio.Event()
+    never = asyncio.Event()
+
+    async def hangs(event: ReportSubmitted, delivery: Delivery) -> None:
+        first_delivery.set()
+        await never.wait()
+
+    dying = await make_broker("hazard_cases")
+    dying.subscribe("store", [ReportSubmitted], hangs)
+    await dying.start_consuming()
+    producer = await make_broker("hazard_intake")
+    await producer.publish(a_report("r-crash"))
+    await asyncio.wait_for(first_delivery.wait(), 10)
+
+    # The process dies: its connection drops with the message unacked.
+    assert dying._connection is not None
+    await dying._connection.close()
+
+    calls: list[str] = []
+    survivor = await make_broker("hazard_cases")
+    survivor.subscribe("store", [ReportSubmitted], idempotent_store(db, calls))
+    await survivor.start_consuming()
+
+    await wait_until(lambda: db.hazards.find_one({"_id": "r-crash"}), what="redelivery")
+    assert await db.hazards.count_documents({}) == 1
+    never.set()
+
+
+async def _length(items: list[str], n: int) -> bool:
+    return len(items) >= n
