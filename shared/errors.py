@@ -134,7 +134,7 @@ def _zh_message(error: Mapping[str, Any]) -> str:
     template = _ZH_BY_TYPE.get(str(error.get("type")), "取值无效")
     ctx = error.get("ctx") or {}
     try:
-        return template.format(**{k: str(v) for k, v in ctx.items()})
+        return template.format(**{k: str(v).replace(" or ", " 或 ") for k, v in ctx.items()})
     except (KeyError, IndexError):
         return template.split("，")[0]
 

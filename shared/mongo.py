@@ -29,10 +29,16 @@ def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
 async def ensure_indexes(
     db: AsyncDatabase[Document], indexes: Mapping[str, Sequence[IndexModel]]
 ) -> None:
-    """Create the indexes a service declares for its collections (idempotent)."""
+    """Create the indexes a service declares for its collections that do not exist yet.
+
+    One at a time and only the missing ones: FerretDB v1.24 crashes the connection when a
+    createIndexes command lists several indexes that already exist.
+    """
     for collection, models in indexes.items():
-        if models:
-            await db[collection].create_indexes(list(models))
+        existing = {index["name"] async for index in await db[collection].list_indexes()}
+        for model in models:
+            if model.document["name"] not in existing:
+                await db[collection].create_indexes([model])
 
 
 async def ping(client: AsyncMongoClient[Document]) -> bool:

@@ -17,6 +17,7 @@ from shared.ids import new_id
 from shared.vocabulary import Role
 
 ALGORITHM = "EdDSA"
+_ROLE_VALUES = {role.value for role in Role}
 
 
 class InvalidToken(Exception):
@@ -75,7 +76,7 @@ class TokenVerifier:
                 user_id=claims["sub"],
                 username=claims.get("preferred_username", claims["sub"]),
                 name=claims.get("name", ""),
-                roles=frozenset(Role(r) for r in claims.get("roles", []) if r in Role),
+                roles=frozenset(Role(r) for r in claims.get("roles", []) if r in _ROLE_VALUES),
                 scope=tuple(claims.get("scope_paths", [])),
                 agency_id=claims.get("agency_id"),
             )

@@ -40,6 +40,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _DropDuplicateAsgiErrors(logging.Filter):
+    """Drop uvicorn's copy of an unhandled error: the error handler already logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Exception in ASGI application")
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every log record of this process to stderr as JSON."""
     handler = logging.StreamHandler(sys.stderr)
@@ -53,4 +60,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     logging.getLogger("uvicorn.access").handlers[:] = []
     logging.getLogger("uvicorn.access").propagate = False
     logging.getLogger("uvicorn.error").handlers[:] = []
+    logging.getLogger("uvicorn.error").addFilter(_DropDuplicateAsgiErrors())
     logging.getLogger("uvicorn.error").propagate = True

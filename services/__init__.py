@@ -1,0 +1,1 @@
+"""Xiaoan's services: each folder is one independently deployed FastAPI app."""

@@ -1,0 +1,36 @@
+"""Settings of the grid registry (env prefix GRID_REGISTRY_, shared ones unprefixed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    """Where the registry listens, its database, and how it signs tokens."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRID_REGISTRY_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    service_name: str = "grid_registry"
+    port: int = 8001
+    mongo_db: str = "xiaoan_grid_registry"
+    jwt_private_key_file: Path | None = Field(
+        None, validation_alias=AliasChoices("JWT_PRIVATE_KEY_FILE")
+    )
+    token_ttl_minutes: int = Field(480, ge=5, le=24 * 60)
+    demo_data: bool = Field(False, description="Seed the demo county (dev mode only)")
+
+    @model_validator(mode="after")
+    def _demo_only_in_dev(self) -> Self:
+        if self.demo_data and not self.is_dev:
+            raise ValueError("refusing demo data (and its known passwords) outside dev mode")
+        if self.jwt_private_key_file is None:
+            raise ValueError("JWT_PRIVATE_KEY_FILE is required: the registry signs the tokens")
+        return self

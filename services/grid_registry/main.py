@@ -1,0 +1,88 @@
+"""Grid registry service: builds the app (`create_app`) and runs it (`python -m ...main`).
+
+The source of truth for "who answers for this place, now, and above them whom". It issues
+the access tokens every service accepts and publishes GridChanged and RiskPointChanged so
+that other services keep their own copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.grid_registry.auth.routes import router as auth_router
+from services.grid_registry.config import Settings
+from services.grid_registry.demo.seed import seed_demo
+from services.grid_registry.grids import repository as grids
+from services.grid_registry.grids.routes import router as grids_router
+from services.grid_registry.people import repository as people
+from services.grid_registry.people.routes import router as people_router
+from services.grid_registry.responsibility.routes import router as responsibility_router
+from services.grid_registry.risk_points import repository as risk_points
+from services.grid_registry.risk_points.routes import router as risk_points_router
+from shared import idempotency
+from shared.app import create_service_app, serve
+from shared.auth import TokenIssuer
+from shared.dependencies import IDEMPOTENCY_COLLECTION
+from shared.outbox import OutboxRelay
+from shared.runtime import open_runtime
+
+INDEXES = {
+    grids.COLLECTION: grids.INDEXES,
+    risk_points.COLLECTION: risk_points.INDEXES,
+    IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
+    **people.INDEXES,
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the grid registry app."""
+    settings = settings or Settings()
+    assert settings.jwt_private_key_file is not None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.token_issuer = TokenIssuer(
+            settings.jwt_private_key_file.read_bytes(),  # type: ignore[union-attr]
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        async with open_runtime(app, settings, indexes=INDEXES) as runtime:
+            if settings.demo_data:
+                await seed_demo(runtime.db)
+            relay = OutboxRelay(
+                runtime.broker,
+                [runtime.db[grids.COLLECTION], runtime.db[risk_points.COLLECTION]],
+                runtime.metrics,
+            )
+            app.state.relay = relay
+            await relay.start()
+            runtime.mark_ready(app)
+            try:
+                yield
+            finally:
+                await relay.stop()
+
+    return create_service_app(
+        settings,
+        title="Xiaoan grid registry (网格登记)",
+        description=(
+            "The responsibility grid: grids, people, risk points and who answers for what. "
+            "Issues the access tokens (OAuth2 password flow at /v1/auth/token) that every "
+            "Xiaoan service accepts."
+        ),
+        lifespan=lifespan,
+        routers=[
+            auth_router,
+            grids_router,
+            people_router,
+            risk_points_router,
+            responsibility_router,
+        ],
+    )
+
+
+if __name__ == "__main__":
+    serve("services.grid_registry.main:create_app", Settings())
