@@ -1,6 +1,6 @@
 """FastAPI dependencies every service uses to reach its state on `app.state`.
 
-    async def route(db: Db, relay: Relay, idempotency: Idempotency) -> ...
+async def route(db: Db, relay: Relay, idempotency: Idempotency) -> ...
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 Document = dict[str, Any]
 
@@ -48,3 +50,18 @@ async def ping(client: AsyncMongoClient[Document]) -> bool:
     except Exception:
         return False
     return True
+
+
+async def replace_if_newer(collection: AsyncCollection[Document], doc: Document) -> bool:
+    """Store `doc` (which has `_id` and `version`) unless that version or a newer one is there.
+
+    Event consumers keep copies of other services' objects this way: replays and late events
+    never overwrite newer state. Returns whether `doc` was stored.
+    """
+    try:
+        result = await collection.replace_one(
+            {"_id": doc["_id"], "version": {"$lt": doc["version"]}}, doc, upsert=True
+        )
+    except DuplicateKeyError:
+        return False  # a document with this id and a version >= ours exists
+    return result.modified_count == 1 or result.upserted_id is not None

@@ -73,7 +73,7 @@ class OutboxRelay:
         metrics: ServiceMetrics,
         *,
         sweep_interval: float = 2.0,
-        workers: int = 8,
+        workers: int = 2,
         batch: int = 500,
     ) -> None:
         self.broker = broker

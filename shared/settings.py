@@ -48,7 +48,10 @@ class CommonSettings(BaseSettings):
     amqp_url: SecretStr = Field(
         SecretStr("amqp://guest:guest@127.0.0.1:5672/"), validation_alias=_env("AMQP_URL")
     )
-    amqp_prefetch: int = Field(64, validation_alias=_env("AMQP_PREFETCH"))
+    # Messages handled at once per consumer. Kept modest: FerretDB on SQLite has one writer
+    # per database, and many concurrent writers spend their time in SQLite's busy back-off.
+    amqp_prefetch: int = Field(16, ge=1, validation_alias=_env("AMQP_PREFETCH"))
+    outbox_workers: int = Field(2, ge=1, validation_alias=_env("XIAOAN_OUTBOX_WORKERS"))
     retry_delays_ms: tuple[int, ...] = Field(
         (1_000, 5_000, 30_000), validation_alias=_env("XIAOAN_RETRY_DELAYS_MS")
     )

@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 runtime.broker,
                 [runtime.db[grids.COLLECTION], runtime.db[risk_points.COLLECTION]],
                 runtime.metrics,
+                workers=settings.outbox_workers,
             )
             app.state.relay = relay
             await relay.start()

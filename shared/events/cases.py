@@ -18,8 +18,8 @@ class HazardOpened(Event, routing_key="hazard_cases.hazard.opened"):
     report_id: str
     point_id: str | None
     point_name: str | None
-    grid_id: str | None
-    grid_path: str | None
+    grid_id: str
+    grid_path: str
     school_name: str | None
     category: HazardCategory
     risk_grade: RiskGrade | None
@@ -27,16 +27,18 @@ class HazardOpened(Event, routing_key="hazard_cases.hazard.opened"):
     reporter: PersonRef
     status: HazardStatus
     reported_at: datetime
+    version: int = Field(description="Hazard version after this change; newer wins")
 
 
 class HazardAssigned(Event, routing_key="hazard_cases.hazard.assigned"):
     """A hazard was given to the person who must rectify it."""
 
     hazard_id: str
-    grid_path: str | None
+    grid_path: str
     category: HazardCategory
     description: str
     point_name: str | None
     assignee: PersonRef
     assigned_by: str = Field(description="'system' for automatic assignment, else a person id")
     status: HazardStatus
+    version: int = Field(description="Hazard version after this change; newer wins")

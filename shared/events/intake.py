@@ -25,7 +25,8 @@ class ReportSubmitted(Event, routing_key="hazard_intake.report.submitted"):
 
     report_id: str = Field(description="Derived from reporter and Idempotency-Key: retries match")
     point_id: str | None
-    grid_id: str | None
+    grid_id: str = Field(description="The grid of the point, or the grid reported on")
+    grid_path: str = Field(description="Materialized path of that grid, for scope checks")
     category: HazardCategory
     description: str
     location: GeoPoint | None

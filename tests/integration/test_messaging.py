@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aio_pika
@@ -30,7 +31,8 @@ def a_report(report_id: str = "r-1") -> ReportSubmitted:
     return ReportSubmitted(
         report_id=report_id,
         point_id="point-1",
-        grid_id=None,
+        grid_id="s",
+        grid_path="/b/t/s/",
         category="fire",
         description="三楼灭火器过期",
         location=None,
@@ -71,10 +73,9 @@ def idempotent_store(db: AsyncDatabase[dict], calls: list[str]) -> Callable:
 
     async def handle(event: ReportSubmitted, delivery: Delivery) -> None:
         calls.append(event.event_id)
-        try:
+        # Already stored by an earlier delivery: no second effect.
+        with contextlib.suppress(DuplicateKeyError):
             await db.hazards.insert_one({"_id": event.report_id, "event_id": event.event_id})
-        except DuplicateKeyError:
-            pass  # already stored by an earlier delivery: no second effect
 
     return handle
 

@@ -13,7 +13,7 @@ T = TypeVar("T")
 async def wait_until(
     probe: Callable[[], Awaitable[T]],
     *,
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109  (a deadline for polling, not a cancel scope)
     interval: float = 0.05,
     what: str = "condition",
 ) -> T:

@@ -1,0 +1,1 @@
+"""Agency integration: police, market regulators and others get what concerns them, signed."""

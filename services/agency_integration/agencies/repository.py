@@ -1,0 +1,33 @@
+"""Agency documents in MongoDB (collection `agencies`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+COLLECTION = "agencies"
+INDEXES = [IndexModel([("categories", 1)], name="categories")]
+
+Document = dict[str, Any]
+
+
+async def insert(db: AsyncDatabase[Document], doc: Document) -> bool:
+    """Store a new agency; False if one with its id exists."""
+    try:
+        await db[COLLECTION].insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def get(db: AsyncDatabase[Document], agency_id: str) -> Document | None:
+    """Return one agency, or None."""
+    return await db[COLLECTION].find_one({"_id": agency_id})
+
+
+async def subscribed_to(db: AsyncDatabase[Document], category: str) -> list[Document]:
+    """Return the agencies that subscribe to `category`."""
+    return [doc async for doc in db[COLLECTION].find({"categories": category})]

@@ -1,0 +1,47 @@
+"""HTTP routes of agencies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.agency_integration.agencies import service
+from services.agency_integration.agencies.models import AgencyCreate, AgencyRead
+from shared.auth import CurrentUser
+from shared.dependencies import Db, Idempotency
+from shared.idempotency import IdempotencyKeyHeader, fingerprint
+
+router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AgencyRead,
+    summary="Register an agency and what it subscribes to (returns the signing secret once)",
+)
+async def create_agency(
+    request: Request,
+    agency_in: AgencyCreate,
+    principal: CurrentUser,
+    db: Db,
+    idempotency: Idempotency,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Register an agency for your area; retries with the same key replay the same answer."""
+
+    async def write() -> tuple[int, AgencyRead]:
+        return 201, await service.create(db=db, principal=principal, agency_in=agency_in)
+
+    return await idempotency.run(
+        owner=principal.user_id,
+        key=idempotency_key,
+        request_fingerprint=fingerprint("POST", request.url.path, agency_in),
+        write=write,
+    )
+
+
+@router.get("/{agency_id}", response_model=AgencyRead, summary="One agency")
+async def get_agency(agency_id: str, principal: CurrentUser, db: Db) -> AgencyRead:
+    """Return an agency of your area, or your own agency."""
+    return await service.get(db=db, principal=principal, agency_id=agency_id)

@@ -1,0 +1,20 @@
+"""Consumers of the agency service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.agency_integration.deliveries import service
+from shared.events import HazardOpened
+from shared.messaging import Broker, Delivery
+
+
+def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Register the agency handlers on `broker`."""
+
+    async def on_hazard_opened(event: HazardOpened, delivery: Delivery) -> None:
+        await service.enqueue_for_hazard(db, event)
+
+    broker.subscribe("hazard_opened", [HazardOpened], on_hazard_opened)

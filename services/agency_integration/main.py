@@ -1,0 +1,75 @@
+"""Agency integration service: builds the app (`create_app`) and runs it (`python -m ...main`).
+
+For each new hazard, queues a delivery to every agency subscribed to its category in its
+area, and sends it as a webhook signed per the Standard Webhooks spec, retrying with back-off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from services.agency_integration.agencies import repository as agencies
+from services.agency_integration.agencies.routes import router as agencies_router
+from services.agency_integration.config import Settings
+from services.agency_integration.deliveries import handlers
+from services.agency_integration.deliveries import repository as deliveries
+from services.agency_integration.deliveries.worker import DeliveryWorker
+from services.agency_integration.demo.seed import seed_demo
+from shared import idempotency
+from shared.app import create_service_app, serve
+from shared.dependencies import IDEMPOTENCY_COLLECTION
+from shared.runtime import open_runtime
+
+INDEXES = {
+    agencies.COLLECTION: agencies.INDEXES,
+    deliveries.COLLECTION: deliveries.INDEXES,
+    IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the agency integration app."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The client outlives the runtime, whose shutdown stops the worker that uses it.
+        async with (
+            httpx.AsyncClient(follow_redirects=False) as client,
+            open_runtime(app, settings, indexes=INDEXES) as runtime,
+        ):
+            if settings.demo_data:
+                await seed_demo(runtime.db)
+            handlers.subscribe(runtime.broker, runtime.db)
+            await runtime.broker.start_consuming()
+            worker = DeliveryWorker(
+                runtime.db,
+                client,
+                runtime.metrics,
+                retry_seconds=settings.webhook_retry_seconds,
+                poll_seconds=settings.delivery_poll_seconds,
+                timeout_seconds=settings.webhook_timeout_seconds,
+            )
+            runtime.run_in_background(worker.run)
+            runtime.mark_ready(app)
+            yield
+
+    return create_service_app(
+        settings,
+        title="Xiaoan agency integration (部门协同)",
+        description=(
+            "Police, market regulators and other agencies receive the hazards that concern "
+            "them as signed webhooks (Standard Webhooks: webhook-id, webhook-timestamp, "
+            "webhook-signature)."
+        ),
+        lifespan=lifespan,
+        routers=[agencies_router],
+    )
+
+
+if __name__ == "__main__":
+    serve("services.agency_integration.main:create_app", Settings())

@@ -1,0 +1,21 @@
+"""The activity feed in MongoDB (collection `activity`): every event, once."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from pymongo import DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+COLLECTION = "activity"
+INDEXES = [IndexModel([("occurred_at", DESCENDING)], name="time")]
+
+Document = dict[str, Any]
+
+
+async def insert_once(db: AsyncDatabase[Document], doc: Document) -> None:
+    """Store an activity entry unless its event was stored before."""
+    with contextlib.suppress(DuplicateKeyError):
+        await db[COLLECTION].insert_one(doc)

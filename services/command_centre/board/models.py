@@ -1,0 +1,43 @@
+"""The board: one row per hazard, as the command centre shows it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from shared.events import PersonRef
+from shared.vocabulary import HazardCategory, HazardStatus, RiskGrade
+
+
+class BoardRow(BaseModel):
+    """A hazard on the board."""
+
+    hazard_id: str
+    status: HazardStatus
+    status_label_zh: str
+    status_label_en: str
+    category: HazardCategory
+    category_label_zh: str
+    risk_grade: RiskGrade | None
+    description: str
+    school_name: str | None
+    point_name: str | None
+    reporter: PersonRef
+    assignee: PersonRef | None
+    reported_at: datetime
+    updated_at: datetime
+
+
+class BoardCounts(BaseModel):
+    """How many hazards are in each status."""
+
+    total: int
+    by_status: dict[str, int]
+
+
+class Board(BaseModel):
+    """What the live page polls."""
+
+    rows: list[BoardRow]
+    counts: BoardCounts

@@ -1,0 +1,58 @@
+"""Hazard documents in MongoDB (collection `hazards`); `_id` is the report id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+COLLECTION = "hazards"
+INDEXES = [
+    IndexModel([("grid_path", 1), ("status", 1)], name="scope_status"),
+    IndexModel([("point_id", 1), ("status", 1)], name="point_status"),
+    IndexModel([("assignee.person_id", 1)], name="assignee"),
+    IndexModel([("reporter.person_id", 1)], name="reporter"),
+    IndexModel([("reported_at", DESCENDING)], name="reported_at"),
+]
+
+Document = dict[str, Any]
+HIDDEN = {"outbox": 0}
+
+
+async def insert_new(db: AsyncDatabase[Document], doc: Document) -> bool:
+    """Store a new hazard; False if one with this id exists (a redelivered report)."""
+    try:
+        await db[COLLECTION].insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+async def get(db: AsyncDatabase[Document], hazard_id: str) -> Document | None:
+    """Return one hazard, or None."""
+    return await db[COLLECTION].find_one({"_id": hazard_id}, HIDDEN)
+
+
+async def waiting_at_point(db: AsyncDatabase[Document], point_id: str) -> list[Document]:
+    """Return hazards at a point that still wait for someone to answer for them."""
+    cursor = db[COLLECTION].find({"point_id": point_id, "assignee": None}, HIDDEN)
+    return [doc async for doc in cursor]
+
+
+async def update_if_version(
+    db: AsyncDatabase[Document], hazard_id: str, version: int, update: Document
+) -> bool:
+    """Apply `update` only if the hazard is still at `version` (optimistic concurrency)."""
+    result = await db[COLLECTION].update_one({"_id": hazard_id, "version": version}, update)
+    return result.modified_count == 1
+
+
+async def page(
+    db: AsyncDatabase[Document], query: Document, *, skip: int, limit: int
+) -> tuple[list[Document], int]:
+    """Return one page of hazards matching `query`, newest first, and the total count."""
+    cursor = db[COLLECTION].find(query, HIDDEN).sort("reported_at", DESCENDING)
+    items = [doc async for doc in cursor.skip(skip).limit(limit)]
+    return items, await db[COLLECTION].count_documents(query)

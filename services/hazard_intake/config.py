@@ -1,0 +1,22 @@
+"""Settings of hazard intake (env prefix HAZARD_INTAKE_, shared ones unprefixed)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    """Where intake listens and how long it trusts its copy of the registry's places."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HAZARD_INTAKE_", extra="ignore", populate_by_name=True, frozen=True
+    )
+
+    service_name: str = "hazard_intake"
+    port: int = 8002
+    mongo_db: str = "xiaoan_hazard_intake"
+    workers: int = Field(1, ge=1, le=16)
+    place_cache_seconds: float = Field(60.0, gt=0)

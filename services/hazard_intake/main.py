@@ -1,0 +1,53 @@
+"""Hazard intake service: builds the app (`create_app`) and runs it (`python -m ...main`).
+
+Reports are validated against intake's own copy of the registry's places and published with
+publisher confirms; the 202 is sent only after RabbitMQ has stored the report. No database
+write is on that path: the report id is derived from reporter and Idempotency-Key, and the
+consumer (hazard cases) deduplicates on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.hazard_intake.config import Settings
+from services.hazard_intake.places import handlers as place_handlers
+from services.hazard_intake.places.cache import PlaceCache
+from services.hazard_intake.places.routes import router as places_router
+from services.hazard_intake.reports.routes import router as reports_router
+from shared.app import create_service_app, serve
+from shared.runtime import open_runtime
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the hazard intake app."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime(app, settings, indexes={}) as runtime:
+            cache = PlaceCache(runtime.db, settings.place_cache_seconds)
+            app.state.places = cache
+            place_handlers.subscribe(runtime.broker, runtime.db, cache)
+            await runtime.broker.start_consuming()
+            runtime.mark_ready(app)
+            yield
+
+    return create_service_app(
+        settings,
+        title="Xiaoan hazard intake (隐患上报)",
+        description=(
+            "The front door for hazard reports from phones. Every POST takes an "
+            "Idempotency-Key; a 202 means the report is stored and will not be lost or doubled."
+        ),
+        lifespan=lifespan,
+        routers=[reports_router, places_router],
+    )
+
+
+if __name__ == "__main__":
+    settings = Settings()
+    serve("services.hazard_intake.main:create_app", settings, workers=settings.workers)

@@ -1,0 +1,50 @@
+"""Turning a report into a ReportSubmitted event; no business decisions happen here."""
+
+from __future__ import annotations
+
+from services.hazard_intake.places.cache import Place, PlaceCache
+from services.hazard_intake.reports.models import ReportCreate
+from shared.auth import Principal
+from shared.clock import utc_now
+from shared.errors import field_error
+from shared.events import PersonRef, ReportSubmitted
+from shared.ids import derived_id
+
+
+def report_id_for(principal: Principal, idempotency_key: str) -> str:
+    """Return the id of the report a user sends with this key (retries get the same id)."""
+    return derived_id("report", principal.user_id, idempotency_key)
+
+
+async def resolve_place(cache: PlaceCache, principal: Principal, report: ReportCreate) -> Place:
+    """Return the place the report names, if it exists inside the reporter's scope (else 422)."""
+    if report.point_id is not None:
+        place = await cache.point(report.point_id)
+        if place is None or not principal.covers(place.grid_path):
+            raise field_error("point_id", "not_found", "风险点不存在", "Risk point not found")
+        return place
+    place = await cache.grid(report.grid_id or "")
+    if place is None or not principal.covers(place.grid_path):
+        raise field_error("grid_id", "not_found", "网格不存在", "Grid not found")
+    return place
+
+
+def build_event(
+    principal: Principal, report_id: str, report: ReportCreate, place: Place
+) -> ReportSubmitted:
+    """Return the event announcing this report; its id is derived, so retries match."""
+    return ReportSubmitted(
+        event_id=derived_id("ReportSubmitted", report_id),
+        report_id=report_id,
+        point_id=place.point_id,
+        grid_id=place.grid_id,
+        grid_path=place.grid_path,
+        category=report.category,
+        description=report.description,
+        location=report.location,
+        photo_ids=tuple(report.photo_ids),
+        reporter=PersonRef(person_id=principal.user_id, name=principal.name),
+        reporter_scope=principal.scope,
+        submitted_at=report.submitted_at,
+        received_at=utc_now(),
+    )

@@ -1,0 +1,34 @@
+"""HTTP routes of the in-app inbox: each person sees only their own notifications."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.notifications.inbox import repository, service
+from services.notifications.inbox.models import NotificationPage
+from shared.auth import CurrentUser
+from shared.dependencies import Db
+from shared.errors import not_found
+
+router = APIRouter(prefix="/v1/notifications", tags=["inbox"])
+
+
+@router.get("", response_model=NotificationPage, summary="Your notifications, newest first")
+async def my_notifications(
+    principal: CurrentUser, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> NotificationPage:
+    """Return the caller's inbox."""
+    docs, unread = await repository.inbox(db, principal.user_id, limit=limit)
+    return NotificationPage(items=[service.to_read(doc) for doc in docs], unread=unread)
+
+
+@router.post(
+    "/{notification_id}/read", status_code=204, summary="Mark one of your notifications read"
+)
+async def mark_read(notification_id: str, principal: CurrentUser, db: Db) -> Response:
+    """Mark it read (idempotent; 404 if it is not yours)."""
+    if not await repository.mark_read(db, principal.user_id, notification_id):
+        raise not_found("通知", "Notification")
+    return Response(status_code=204)
