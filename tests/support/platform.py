@@ -86,7 +86,7 @@ class ServiceProcess:
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    async def wait_ready(self, timeout: float = 60.0) -> None:
+    async def wait_ready(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
         """Wait until /readyz answers 200; fail with the log's tail if the process died."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=2) as client:

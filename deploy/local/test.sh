@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Run every test tier on real servers, as CI does: lint and architecture checks, then unit,
+# static, integration and end-to-end tests.
+#
+# usage: deploy/local/test.sh [pytest arguments]     (e.g. tests/unit -k outbox)
+#
+# The servers run in the `test` profile (their own ports and data, so `make run` can keep
+# going). What this script starts, it stops at the end; servers that were already running
+# are left running.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+INFRA=$ROOT/deploy/local/infra.sh
+VENV=$ROOT/.venv/bin
+cd "$ROOT"
+
+"$ROOT/deploy/local/venv.sh"
+"$ROOT/deploy/local/tools.sh" >/dev/null
+
+if "$INFRA" status --profile test | grep -q stopped; then
+  trap '"$INFRA" stop --profile test' EXIT
+fi
+"$INFRA" start --profile test
+# shellcheck disable=SC1091
+. "$ROOT/.local/test/infra.env"
+
+echo "[test] lint, types and architecture" >&2
+"$VENV/ruff" check .
+"$VENV/ruff" format --check .
+"$VENV/mypy" shared
+"$VENV/lint-imports"
+
+echo "[test] pytest" >&2
+"$VENV/pytest" "${@:-tests}"
