@@ -17,6 +17,15 @@ cd "$ROOT"
 "$ROOT/deploy/local/venv.sh"
 "$ROOT/deploy/local/tools.sh" >/dev/null
 
+# The browser tier drives Debian's Chromium (no browser download); a CJK font makes its
+# screenshots readable.
+if ! dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1; then
+  echo "[test] installing Debian's chromium and a Chinese font for the browser tests" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi
+
 if "$INFRA" status --profile test | grep -q stopped; then
   trap '"$INFRA" stop --profile test' EXIT
 fi
