@@ -58,10 +58,12 @@ async def replace_if_newer(collection: AsyncCollection[Document], doc: Document)
     Event consumers keep copies of other services' objects this way: replays and late events
     never overwrite newer state. Returns whether `doc` was stored.
     """
+    newer_than_stored = {"_id": doc["_id"], "version": {"$lt": doc["version"]}}
     try:
-        result = await collection.replace_one(
-            {"_id": doc["_id"], "version": {"$lt": doc["version"]}}, doc, upsert=True
-        )
+        result = await collection.replace_one(newer_than_stored, doc, upsert=True)
     except DuplicateKeyError:
-        return False  # a document with this id and a version >= ours exists
+        # Someone stored this id between our match and our insert: perhaps an older version
+        # (two events handled at once), so compare again, now that the document exists.
+        result = await collection.replace_one(newer_than_stored, doc)
+        return result.modified_count == 1
     return result.modified_count == 1 or result.upserted_id is not None

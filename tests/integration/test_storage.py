@@ -117,3 +117,31 @@ async def test_expired_url_is_refused(object_store: ObjectStore, bucket: str) ->
 
 async def test_missing_object_has_no_stat(object_store: ObjectStore, bucket: str) -> None:
     assert await object_store.stat(bucket, "nothing/here") is None
+
+
+async def test_replace_if_newer_keeps_the_newest_when_versions_race(
+    db: AsyncDatabase[dict],
+) -> None:
+    # Events of one object handled at once: whatever the interleaving, the newest wins.
+    for attempt in range(20):
+        key = f"p{attempt}"
+        await asyncio.gather(
+            *(replace_if_newer(db.points, {"_id": key, "version": v, "v": v}) for v in (1, 2, 3))
+        )
+        assert (await db.points.find_one({"_id": key}))["version"] == 3
+
+
+async def test_single_document_updates_are_atomic(db: AsyncDatabase[dict]) -> None:
+    # What every version check, lease and outbox update relies on (FerretDB needs our fix).
+    await db.counters.insert_one({"_id": "c", "n": 0, "owner": None})
+    await asyncio.gather(
+        *(db.counters.update_one({"_id": "c"}, {"$inc": {"n": 1}}) for _ in range(100))
+    )
+    claims = await asyncio.gather(
+        *(
+            db.counters.update_one({"_id": "c", "owner": None}, {"$set": {"owner": f"w{i}"}})
+            for i in range(20)
+        )
+    )
+    assert (await db.counters.find_one({"_id": "c"}))["n"] == 100
+    assert sum(result.modified_count for result in claims) == 1

@@ -25,14 +25,15 @@ async def apply(
     db: AsyncDatabase[Document], hazard_id: str, version: int, fields: Document
 ) -> bool:
     """Set `fields` on a row if `version` is newer than the row's; create the row if missing."""
+    older_row = {"_id": hazard_id, "version": {"$lt": version}}
+    update = {"$set": {**fields, "version": version}}
     try:
-        result = await db[COLLECTION].update_one(
-            {"_id": hazard_id, "version": {"$lt": version}},
-            {"$set": {**fields, "version": version}},
-            upsert=True,
-        )
+        result = await db[COLLECTION].update_one(older_row, update, upsert=True)
     except DuplicateKeyError:
-        return False  # the row is already at this version or newer
+        # Another event of this hazard created the row meanwhile (events of one hazard may be
+        # handled at once): compare versions again now that the row exists.
+        result = await db[COLLECTION].update_one(older_row, update)
+        return result.modified_count == 1
     return result.modified_count == 1 or result.upserted_id is not None
 
 

@@ -1,0 +1,174 @@
+"""Run the benchmarks and print one table: figure, limit, verdict.
+
+    make bench            (starts the test-profile servers if needed)
+
+Foundation figures:
+- report → board: how long after the 202 a report is on the command-centre board (the page
+  polls once a second, and the issue asks for the page within 2 s);
+- intake throughput with 32 concurrent clients, next to a bare confirmed publish from one
+  process in the same run (the broker's own ceiling on this machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aio_pika
+import httpx
+
+import tests.conftest  # noqa: F401  (reads the servers' environment file)
+from tests.support.client import ApiClient
+from tests.support.platform import Platform
+from tests.support.servers import InfraEnv, RabbitAdmin, unique_name
+
+LATENCY_SAMPLES = 100
+THROUGHPUT_REPORTS = 2_000
+CLIENTS = 32
+
+
+@dataclass
+class Row:
+    """One line of the result table."""
+
+    name: str
+    figure: str
+    limit: str
+    ok: bool | None
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile (0-100) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def report_to_board(platform: Platform, http: httpx.AsyncClient) -> list[Row]:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    admin = await ApiClient.login(platform, http, "demo-admin")
+    latencies = []
+    for _ in range(LATENCY_SAMPLES):
+        response = await teacher.post(
+            "hazard_intake",
+            "/v1/reports",
+            {"point_id": "demo-point-fire-exit", "category": "fire", "description": "基准测试"},
+        )
+        hazard_id = response.json()["report_id"]
+        started = time.perf_counter()
+        while True:
+            rows = (await admin.get("command_centre", "/v1/board", limit=5)).json()["rows"]
+            if any(r["hazard_id"] == hazard_id and r["status"] == "assigned" for r in rows):
+                break
+            await asyncio.sleep(0.005)
+        latencies.append((time.perf_counter() - started) * 1000)
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    # The page polls every second: what the operator waits is this plus up to 1 s.
+    return [
+        Row(
+            "report → board p50",
+            f"{p50:.0f} ms",
+            "1000 ms (page refresh 1 s, total ≤ 2 s)",
+            p50 < 1000,
+        ),
+        Row(
+            "report → board p99",
+            f"{p99:.0f} ms",
+            "1000 ms (page refresh 1 s, total ≤ 2 s)",
+            p99 < 1000,
+        ),
+    ]
+
+
+async def intake_throughput(
+    platform: Platform, http: httpx.AsyncClient
+) -> tuple[float, list[float]]:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    body = {"point_id": "demo-point-fire-exit", "category": "fire", "description": "吞吐量测试"}
+    latencies: list[float] = []
+
+    async def client(count: int) -> None:
+        for _ in range(count):
+            started = time.perf_counter()
+            response = await teacher.post("hazard_intake", "/v1/reports", body)
+            assert response.status_code == 202, response.text
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(THROUGHPUT_REPORTS // CLIENTS) for _ in range(CLIENTS)))
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+async def bare_publish_rate(amqp_url: str) -> float:
+    """Confirmed, mandatory, persistent publishes to one quorum queue from one process."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        exchange = await channel.declare_exchange(
+            "bench", aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(
+            "bench", durable=True, arguments={"x-queue-type": "quorum"}
+        )
+        await queue.bind(exchange, "#")
+        semaphore = asyncio.Semaphore(CLIENTS)
+
+        async def publish() -> None:
+            async with semaphore:
+                await exchange.publish(
+                    aio_pika.Message(b"x" * 700, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key="bench",
+                    mandatory=True,
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(publish() for _ in range(THROUGHPUT_REPORTS)))
+        rate = THROUGHPUT_REPORTS / (time.perf_counter() - started)
+        await queue.delete(if_unused=False, if_empty=False)
+        return rate
+
+
+async def main() -> None:
+    infra = InfraEnv.from_environment()
+    admin = RabbitAdmin(infra.management_url)
+    vhost = unique_name("bench")
+    await admin.create_vhost(vhost)
+    workdir = Path(tempfile.mkdtemp(prefix="xiaoan-bench-"))
+    platform = Platform.create(infra, vhost, workdir)
+    rows: list[Row] = []
+    try:
+        await platform.start()
+        async with httpx.AsyncClient(timeout=60) as http:
+            rows += await report_to_board(platform, http)
+            rate, latencies = await intake_throughput(platform, http)
+        reference = await bare_publish_rate(infra.amqp_url_for(vhost))
+        rows += [
+            Row(
+                f"intake reports/s ({CLIENTS} clients)",
+                f"{rate:.0f}/s",
+                f"bare confirmed publish {reference:.0f}/s (same run)",
+                None,
+            ),
+            Row(
+                "intake p50 / p99",
+                f"{percentile(latencies, 50):.0f} / {percentile(latencies, 99):.0f} ms",
+                "— (issue 4 sets the target)",
+                None,
+            ),
+        ]
+    finally:
+        platform.stop()
+        await admin.delete_vhost(vhost)
+        await admin.close()
+    width = max(len(r.name) for r in rows)
+    print(f"\n{'benchmark':<{width}}  {'figure':>14}  limit / reference")
+    for row in rows:
+        verdict = "" if row.ok is None else ("  ok" if row.ok else "  OVER")
+        print(f"{row.name:<{width}}  {row.figure:>14}  {row.limit}{verdict}")
+    print(f"\nservice logs: {workdir}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

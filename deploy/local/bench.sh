@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run the benchmarks on the real servers (test profile) and print their table.
+# Servers this script starts, it stops at the end.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+INFRA=$ROOT/deploy/local/infra.sh
+cd "$ROOT"
+
+"$ROOT/deploy/local/venv.sh"
+if "$INFRA" status --profile test | grep -q stopped; then
+  trap '"$INFRA" stop --profile test' EXIT
+fi
+"$INFRA" start --profile test
+# shellcheck disable=SC1091
+. "$ROOT/.local/test/infra.env"
+"$ROOT/.venv/bin/python" -m bench.run
