@@ -337,7 +337,9 @@ write_env() {
 
 status_line() {
   local name=$1 pidfile=$2 external=$3
-  if [ -n "$external" ]; then printf '%-9s external (%s)\n' "$name" "$external"
+  if [ -n "$external" ]; then
+    # Never print a password that may sit in the URL.
+    printf '%-9s external (%s)\n' "$name" "$(sed -E 's#//([^:/@]+):[^@]*@#//\1:***@#' <<<"$external")"
   elif pid_alive "$pidfile"; then printf '%-9s running (pid %s)\n' "$name" "$(cat "$pidfile")"
   else printf '%-9s stopped\n' "$name"; fi
 }

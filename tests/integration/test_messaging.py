@@ -20,6 +20,11 @@ from shared.messaging.topology import (
     dead_letter_queue_name,
     exchange_name,
 )
+from shared.observability.correlation import (
+    bind_correlation_id,
+    current_correlation_id,
+    reset_correlation_id,
+)
 from shared.observability.metrics import ServiceMetrics
 from tests.support.servers import RabbitAdmin
 from tests.support.waiting import wait_until
@@ -250,5 +255,26 @@ async def test_unacked_message_returns_after_consumer_dies(
     never.set()
 
 
-async def _length(items: list[str], n: int) -> bool:
+async def _length(items: list, n: int) -> bool:
     return len(items) >= n
+
+
+async def test_correlation_id_travels_from_publisher_to_handler(make_broker: BrokerFactory) -> None:
+    seen: list[str | None] = []
+
+    async def handler(event: ReportSubmitted, delivery: Delivery) -> None:
+        seen.append(delivery.correlation_id)
+        seen.append(current_correlation_id())  # what the handler's logs and events carry
+
+    consumer = await make_broker("hazard_cases")
+    consumer.subscribe("store", [ReportSubmitted], handler)
+    await consumer.start_consuming()
+    producer = await make_broker("hazard_intake")
+    token = bind_correlation_id("req-7f3a")  # as the HTTP middleware does per request
+    try:
+        await producer.publish(a_report())
+    finally:
+        reset_correlation_id(token)
+
+    await wait_until(lambda: _length(seen, 2), what="the delivery")
+    assert seen == ["req-7f3a", "req-7f3a"]
