@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pymongo import IndexModel
@@ -109,6 +109,23 @@ class IdempotencyStore:
             {"$set": {"state": "done", "status": status, "body": encoded}},
         )
         return JSONResponse(status_code=status, content=encoded)
+
+    async def answer(
+        self,
+        request: Request,
+        *,
+        owner: str,
+        key: str | None,
+        payload: Any,
+        write: Callable[[], Awaitable[tuple[int, Any]]],
+    ) -> JSONResponse:
+        """Run `write` for this HTTP request once per (owner, key); see `run`."""
+        return await self.run(
+            owner=owner,
+            key=key,
+            request_fingerprint=fingerprint(request.method, request.url.path, payload),
+            write=write,
+        )
 
     async def _replay(self, record_id: str, request_fingerprint: str) -> JSONResponse:
         record = await self.collection.find_one({"_id": record_id})

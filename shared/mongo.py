@@ -52,6 +52,18 @@ async def ping(client: AsyncMongoClient[Document]) -> bool:
     return True
 
 
+async def insert_once(collection: AsyncCollection[Document], doc: Document) -> bool:
+    """Insert `doc` unless a document with its `_id` exists; tell whether it was new.
+
+    Consumers derive `_id` from the message they handle, so a redelivery inserts nothing.
+    """
+    try:
+        await collection.insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
 async def replace_if_newer(collection: AsyncCollection[Document], doc: Document) -> bool:
     """Store `doc` (which has `_id` and `version`) unless that version or a newer one is there.
 

@@ -26,6 +26,7 @@ from shared import mongo
 from shared.auth.tokens import TokenVerifier
 from shared.messaging.broker import Broker
 from shared.observability.metrics import ServiceMetrics
+from shared.outbox import OutboxRelay
 from shared.settings import CommonSettings
 from shared.storage import ObjectStore
 
@@ -48,10 +49,24 @@ class Runtime:
     store: ObjectStore | None = None
     readiness: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    relays: list[OutboxRelay] = field(default_factory=list)
 
     def mark_ready(self, app: FastAPI) -> None:
         """Let `/readyz` answer 200 (call once consumers and workers have started)."""
         app.state.readiness = self.readiness
+
+    async def start_outbox_relay(self, app: FastAPI, collections: Sequence[str]) -> OutboxRelay:
+        """Publish the outboxes of `collections` until the service stops (as app.state.relay)."""
+        relay = OutboxRelay(
+            self.broker,
+            [self.db[name] for name in collections],
+            self.metrics,
+            workers=self.settings.outbox_workers,
+        )
+        await relay.start()
+        self.relays.append(relay)
+        app.state.relay = relay
+        return relay
 
     def run_in_background(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run `work` until the service stops (it is cancelled at shutdown)."""
@@ -144,6 +159,10 @@ async def open_runtime(
         yield runtime
     finally:
         app.state.readiness = {}
+        # Handlers finish first (their writes may queue outbox events), then the relays.
+        await broker.stop_consuming()
+        for relay in runtime.relays:
+            await relay.stop()
         for task in runtime.background:
             task.cancel()
         await asyncio.gather(*runtime.background, return_exceptions=True)

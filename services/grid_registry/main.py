@@ -26,7 +26,6 @@ from shared import idempotency
 from shared.app import create_service_app, serve
 from shared.auth import TokenIssuer
 from shared.dependencies import IDEMPOTENCY_COLLECTION
-from shared.outbox import OutboxRelay
 from shared.runtime import open_runtime
 
 INDEXES = {
@@ -52,19 +51,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             if settings.demo_data:
                 await seed_demo(runtime.db)
-            relay = OutboxRelay(
-                runtime.broker,
-                [runtime.db[grids.COLLECTION], runtime.db[risk_points.COLLECTION]],
-                runtime.metrics,
-                workers=settings.outbox_workers,
-            )
-            app.state.relay = relay
-            await relay.start()
+            await runtime.start_outbox_relay(app, [grids.COLLECTION, risk_points.COLLECTION])
             runtime.mark_ready(app)
-            try:
-                yield
-            finally:
-                await relay.stop()
+            yield
 
     return create_service_app(
         settings,

@@ -17,7 +17,6 @@ from services.hazard_cases.hazards import handlers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
 from shared.app import create_service_app, serve
-from shared.outbox import OutboxRelay
 from shared.runtime import open_runtime
 
 INDEXES = {hazards.COLLECTION: hazards.INDEXES}
@@ -30,22 +29,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
-            relay = OutboxRelay(
-                runtime.broker,
-                [runtime.db[hazards.COLLECTION]],
-                runtime.metrics,
-                workers=settings.outbox_workers,
-            )
-            app.state.relay = relay
-            await relay.start()
+            relay = await runtime.start_outbox_relay(app, [hazards.COLLECTION])
             handlers.subscribe(runtime.broker, runtime.db, relay)
             await runtime.broker.start_consuming()
             runtime.mark_ready(app)
-            try:
-                yield
-            finally:
-                await runtime.broker.stop_consuming()
-                await relay.stop()
+            yield
 
     return create_service_app(
         settings,

@@ -17,7 +17,6 @@ from services.media_storage.media.routes import router as media_router
 from shared import idempotency
 from shared.app import create_service_app, serve
 from shared.dependencies import IDEMPOTENCY_COLLECTION
-from shared.outbox import OutboxRelay
 from shared.runtime import open_runtime
 
 INDEXES = {media.COLLECTION: media.INDEXES, IDEMPOTENCY_COLLECTION: idempotency.INDEXES}
@@ -32,19 +31,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(
             app, settings, indexes=INDEXES, buckets=[settings.bucket]
         ) as runtime:
-            relay = OutboxRelay(
-                runtime.broker,
-                [runtime.db[media.COLLECTION]],
-                runtime.metrics,
-                workers=settings.outbox_workers,
-            )
-            app.state.relay = relay
-            await relay.start()
+            await runtime.start_outbox_relay(app, [media.COLLECTION])
             runtime.mark_ready(app)
-            try:
-                yield
-            finally:
-                await relay.stop()
+            yield
 
     return create_service_app(
         settings,

@@ -6,7 +6,8 @@ from typing import Any
 
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
 
 COLLECTION = "agencies"
 INDEXES = [IndexModel([("categories", 1)], name="categories")]
@@ -16,11 +17,7 @@ Document = dict[str, Any]
 
 async def insert(db: AsyncDatabase[Document], doc: Document) -> bool:
     """Store a new agency; False if one with its id exists."""
-    try:
-        await db[COLLECTION].insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True
+    return await mongo.insert_once(db[COLLECTION], doc)
 
 
 async def get(db: AsyncDatabase[Document], agency_id: str) -> Document | None:

@@ -9,7 +9,7 @@ from services.agency_integration.agencies import service
 from services.agency_integration.agencies.models import AgencyCreate, AgencyRead
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency
-from shared.idempotency import IdempotencyKeyHeader, fingerprint
+from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
 
@@ -33,11 +33,8 @@ async def create_agency(
     async def write() -> tuple[int, AgencyRead]:
         return 201, await service.create(db=db, principal=principal, agency_in=agency_in)
 
-    return await idempotency.run(
-        owner=principal.user_id,
-        key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, agency_in),
-        write=write,
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=agency_in, write=write
     )
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from pymongo import IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
 
 COLLECTION = "deliveries"
 INDEXES = [
@@ -25,11 +26,7 @@ Document = dict[str, Any]
 
 async def insert_once(db: AsyncDatabase[Document], doc: Document) -> bool:
     """Store a delivery unless it exists (a redelivered event); tell whether it was new."""
-    try:
-        await db[COLLECTION].insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True
+    return await mongo.insert_once(db[COLLECTION], doc)
 
 
 async def claim_due(

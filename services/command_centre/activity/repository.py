@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
 
 COLLECTION = "activity"
 INDEXES = [IndexModel([("occurred_at", DESCENDING)], name="time")]
@@ -17,5 +17,4 @@ Document = dict[str, Any]
 
 async def insert_once(db: AsyncDatabase[Document], doc: Document) -> None:
     """Store an activity entry unless its event was stored before."""
-    with contextlib.suppress(DuplicateKeyError):
-        await db[COLLECTION].insert_one(doc)
+    await mongo.insert_once(db[COLLECTION], doc)

@@ -17,8 +17,9 @@ from services.grid_registry.grids import repository as grids
 from services.grid_registry.people import repository as people
 from services.grid_registry.responsibility import service as responsibility
 from services.grid_registry.risk_points import repository as risk_points
+from services.grid_registry.risk_points import service as risk_point_service
 from shared.clock import utc_now
-from shared.events import GridChanged, PersonRef, RiskPointChanged
+from shared.events import GridChanged, PersonRef
 from shared.outbox import new_outbox
 from shared.vocabulary import GridLevel, HazardCategory, RiskGrade, Role
 
@@ -156,17 +157,5 @@ async def seed_demo(db: AsyncDatabase[Document]) -> None:
             "created_at": now,
         }
         answer = await responsibility.for_point(db, doc, grid)
-        event = RiskPointChanged(
-            point_id=point_id,
-            name=name,
-            category=category,
-            risk_grade=grade,
-            grid_id=grid_id,
-            grid_path=grid["path"],
-            grid_name=grid["name"],
-            school_name=answer.school_name,
-            responsible=answer.responsible,
-            escalation_chain=answer.chain,
-            version=1,
-        )
+        event = risk_point_service.announcement(doc, grid, answer)
         await _insert_once(risk_points.insert, db, {**doc, **new_outbox(event)})

@@ -10,7 +10,7 @@ from services.grid_registry.grids.models import GridCreate, GridRead
 from services.grid_registry.grids.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
-from shared.idempotency import IdempotencyKeyHeader, fingerprint
+from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/grids", tags=["grids"])
 
@@ -32,11 +32,8 @@ async def create_grid(
         relay.notify(COLLECTION, grid.grid_id)
         return 201, grid
 
-    return await idempotency.run(
-        owner=principal.user_id,
-        key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, grid_in),
-        write=write,
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=grid_in, write=write
     )
 
 

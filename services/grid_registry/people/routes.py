@@ -9,7 +9,7 @@ from services.grid_registry.people import service
 from services.grid_registry.people.models import PersonCreate, PersonRead
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency
-from shared.idempotency import IdempotencyKeyHeader, fingerprint
+from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/people", tags=["people"])
 
@@ -28,11 +28,8 @@ async def create_person(
     async def write() -> tuple[int, PersonRead]:
         return 201, await service.create(db=db, principal=principal, person_in=person_in)
 
-    return await idempotency.run(
-        owner=principal.user_id,
-        key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, person_in),
-        write=write,
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=person_in, write=write
     )
 
 

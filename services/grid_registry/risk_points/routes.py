@@ -10,7 +10,7 @@ from services.grid_registry.risk_points.models import RiskPointCreate, RiskPoint
 from services.grid_registry.risk_points.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
-from shared.idempotency import IdempotencyKeyHeader, fingerprint
+from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/risk-points", tags=["risk points"])
 
@@ -32,11 +32,8 @@ async def create_risk_point(
         relay.notify(COLLECTION, point.point_id)
         return 201, point
 
-    return await idempotency.run(
-        owner=principal.user_id,
-        key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, point_in),
-        write=write,
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=point_in, write=write
     )
 
 

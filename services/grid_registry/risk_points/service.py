@@ -51,21 +51,27 @@ async def create(
         "created_at": utc_now(),
     }
     answer = await responsibility.for_point(db, doc, grid)
-    event = RiskPointChanged(
-        point_id=point_id,
-        name=point_in.name,
-        category=point_in.category,
-        risk_grade=point_in.risk_grade,
+    await repository.insert(db, {**doc, **new_outbox(announcement(doc, grid, answer))})
+    return _to_read(doc, answer)
+
+
+def announcement(
+    doc: Document, grid: Document, answer: responsibility.Responsibility
+) -> RiskPointChanged:
+    """Return the event telling other services about a risk point and who answers for it."""
+    return RiskPointChanged(
+        point_id=doc["_id"],
+        name=doc["name"],
+        category=doc["category"],
+        risk_grade=doc["risk_grade"],
         grid_id=grid["_id"],
         grid_path=grid["path"],
         grid_name=grid["name"],
         school_name=answer.school_name,
         responsible=answer.responsible,
         escalation_chain=answer.chain,
-        version=1,
+        version=doc["version"],
     )
-    await repository.insert(db, {**doc, **new_outbox(event)})
-    return _to_read(doc, answer)
 
 
 def _to_read(doc: Document, answer: responsibility.Responsibility) -> RiskPointRead:

@@ -6,7 +6,8 @@ from typing import Any
 
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
 
 COLLECTION = "hazards"
 INDEXES = [
@@ -23,11 +24,7 @@ HIDDEN = {"outbox": 0}
 
 async def insert_new(db: AsyncDatabase[Document], doc: Document) -> bool:
     """Store a new hazard; False if one with this id exists (a redelivered report)."""
-    try:
-        await db[COLLECTION].insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True
+    return await mongo.insert_once(db[COLLECTION], doc)
 
 
 async def get(db: AsyncDatabase[Document], hazard_id: str) -> Document | None:

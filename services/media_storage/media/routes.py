@@ -10,7 +10,7 @@ from services.media_storage.media.models import MediaRead, UploadRequest, Upload
 from services.media_storage.media.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay, RuntimeDep
-from shared.idempotency import IdempotencyKeyHeader, fingerprint
+from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1", tags=["media"])
 
@@ -38,11 +38,8 @@ async def request_upload(
         )
         return 201, slot
 
-    return await idempotency.run(
-        owner=principal.user_id,
-        key=idempotency_key,
-        request_fingerprint=fingerprint("POST", request.url.path, upload),
-        write=write,
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=upload, write=write
     )
 
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
 
 COLLECTION = "notifications"
 INDEXES = [IndexModel([("recipient_id", 1), ("created_at", DESCENDING)], name="inbox")]
@@ -16,11 +17,7 @@ Document = dict[str, Any]
 
 async def insert_once(db: AsyncDatabase[Document], doc: Document) -> bool:
     """Store a notification unless one with its id exists; tell whether it was new."""
-    try:
-        await db[COLLECTION].insert_one(doc)
-    except DuplicateKeyError:
-        return False
-    return True
+    return await mongo.insert_once(db[COLLECTION], doc)
 
 
 async def inbox(
