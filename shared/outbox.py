@@ -83,6 +83,7 @@ class OutboxRelay:
         self._workers = workers
         self._pending: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self._busy: set[tuple[str, Any]] = set()
+        self._again: set[tuple[str, Any]] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._relayed = metrics.counter(
             "outbox_events_relayed_total", "Outbox events published and removed", ["collection"]
@@ -111,10 +112,18 @@ class OutboxRelay:
         """Publish the outbox of one document in order; return how many events went out."""
         key = (collection, doc_id)
         if key in self._busy:
+            # Events may have been added after the running relay read the document: it goes
+            # round once more instead of this call being lost.
+            self._again.add(key)
             return 0
         self._busy.add(key)
+        relayed = 0
         try:
-            return await self._relay(self.collections[collection], doc_id)
+            while True:
+                self._again.discard(key)
+                relayed += await self._relay(self.collections[collection], doc_id)
+                if key not in self._again:
+                    return relayed
         finally:
             self._busy.discard(key)
 

@@ -9,7 +9,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import HazardAssigned, HazardOpened, PersonRef
-from shared.messaging import Broker, Delivery
+from shared.messaging import Broker, Delivery, EncodedEvent
 from shared.observability.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay, new_outbox, push_outbox
 from tests.support.waiting import wait_until
@@ -130,3 +130,37 @@ async def test_unpublishable_events_stay_in_the_outbox(
 async def _has(items: list, n: int) -> bool:
     await asyncio.sleep(0)
     return len(items) >= n
+
+
+class GatedBroker:
+    """Holds every publish until the test opens the gate."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def publish_encoded(self, encoded: EncodedEvent) -> None:
+        self.waiting.set()
+        await self.gate.wait()
+        await self.broker.publish_encoded(encoded)
+
+
+async def test_events_added_while_a_relay_runs_are_not_left_behind(
+    brokers: tuple[Broker, Broker], db: AsyncDatabase[dict]
+) -> None:
+    producer, consumer = brokers
+    seen = await listen(consumer)
+    hazards = db["hazards"]
+    gated = GatedBroker(producer)
+    relay = OutboxRelay(gated, [hazards], ServiceMetrics("relay"), sweep_interval=60)  # type: ignore[arg-type]
+    await hazards.insert_one({"_id": "h1", **new_outbox(opened("h1"))})
+    first = asyncio.create_task(relay.relay_document("hazards", "h1"))
+    await gated.waiting.wait()  # the first relay has read the document and is publishing
+    await hazards.update_one({"_id": "h1"}, push_outbox(assigned("h1")))
+    assert await relay.relay_document("hazards", "h1") == 0  # busy: handed to the running one
+    gated.gate.set()
+    assert await first == 2
+    await wait_until(lambda: _has(seen, 2), what="both events")
+    assert seen == [("h1", 1), ("h1", 2)]
+    assert (await hazards.find_one({"_id": "h1"}))["outbox"] == []
