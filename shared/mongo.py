@@ -79,3 +79,29 @@ async def replace_if_newer(collection: AsyncCollection[Document], doc: Document)
         result = await collection.replace_one(newer_than_stored, doc)
         return result.modified_count == 1
     return result.modified_count == 1 or result.upserted_id is not None
+
+
+async def set_if_newer(
+    collection: AsyncCollection[Document],
+    doc_id: Any,
+    version_field: str,
+    version: int,
+    fields: Document,
+) -> bool:
+    """Set `fields` on a document unless its `version_field` is already at `version` or newer.
+
+    Creates the document when missing. One document can hold several copies with their own
+    versions (a grid's name, its assignments, its calendar), each kept current independently.
+    """
+    older = {
+        "_id": doc_id,
+        "$or": [{version_field: {"$lt": version}}, {version_field: {"$exists": False}}],
+    }
+    update = {"$set": {**fields, version_field: version}}
+    try:
+        result = await collection.update_one(older, update, upsert=True)
+    except DuplicateKeyError:
+        # Created meanwhile (maybe by another field's event): compare again now that it exists.
+        result = await collection.update_one(older, update)
+        return result.modified_count == 1
+    return result.modified_count == 1 or result.upserted_id is not None

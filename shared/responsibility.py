@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events.grid import PersonRef
+from shared.refs import ChainLink, PersonRef
+from shared.vocabulary import GridLevel
 
 
 class SlotKind(StrEnum):
@@ -289,3 +290,67 @@ def end_replaced(
         and old.valid_to is None
         and old.valid_from <= new.valid_from
     ]
+
+
+class GridOnPath(BaseModel):
+    """A grid on the way up from a place: its assignments and, if set, its calendar."""
+
+    model_config = ConfigDict(frozen=True)
+
+    grid_id: str
+    name: str
+    level: GridLevel
+    assignments: tuple[Assignment, ...] = ()
+    calendar: Calendar | None = None
+
+
+class Resolution(BaseModel):
+    """Who answers for a place at a moment, the chain above them, and the overlays."""
+
+    model_config = ConfigDict(frozen=True)
+
+    responsible: Answer
+    members: tuple[PersonRef, ...]
+    chain: tuple[ChainLink, ...]
+    overlays: tuple[ChainLink, ...]
+    school_name: str | None
+
+
+def _link(grid: GridOnPath, person: PersonRef | None) -> ChainLink:
+    return ChainLink(grid_id=grid.grid_id, grid_name=grid.name, level=grid.level, person=person)
+
+
+def resolve(
+    point_assignments: Sequence[Assignment] | None,
+    grids_upward: Sequence[GridOnPath],
+    at: datetime,
+) -> Resolution:
+    """Answer for a point (its assignments given) or a grid (None) at `at`.
+
+    `grids_upward` runs from the place's own grid to the root. A point without its own person
+    at that moment is its grid's; the chain lists the heads above, nearest first, leaving out
+    whoever already answers; overlays (包乡包校) follow from every grid on the path.
+    """
+    calendar = next((g.calendar for g in grids_upward if g.calendar), DEFAULT_CALENDAR)
+    above = list(grids_upward)
+    responsible = who_answers(point_assignments, calendar, at) if point_assignments else NOBODY
+    members: list[PersonRef] = []
+    if responsible.person is None and above:
+        own = above.pop(0)
+        responsible = who_answers(own.assignments, calendar, at)
+        members = members_at(own.assignments, calendar, at)
+    chain = [_link(grid, who_answers(grid.assignments, calendar, at).person) for grid in above]
+    overlays: list[ChainLink] = []
+    for grid in grids_upward:
+        leader = who_answers(grid.assignments, calendar, at, duty=Duty.OVERLAY).person
+        if leader is not None and all(o.person != leader for o in overlays):
+            overlays.append(_link(grid, leader))
+    return Resolution(
+        responsible=responsible,
+        members=tuple(members),
+        chain=tuple(
+            link for link in chain if link.person is None or link.person != responsible.person
+        ),
+        overlays=tuple(overlays),
+        school_name=next((g.name for g in grids_upward if g.level == GridLevel.SCHOOL), None),
+    )

@@ -12,6 +12,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.grid_registry.assignments.routes import router as assignments_router
+from services.grid_registry.audit import repository as audit
+from services.grid_registry.audit.routes import router as audit_router
 from services.grid_registry.auth.routes import router as auth_router
 from services.grid_registry.config import Settings
 from services.grid_registry.demo.seed import seed_demo
@@ -32,6 +35,7 @@ INDEXES = {
     grids.COLLECTION: grids.INDEXES,
     risk_points.COLLECTION: risk_points.INDEXES,
     IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
+    audit.COLLECTION: audit.INDEXES,
     **people.INDEXES,
 }
 
@@ -69,7 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             grids_router,
             people_router,
             risk_points_router,
+            assignments_router,
             responsibility_router,
+            audit_router,
         ],
     )
 

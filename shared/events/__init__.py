@@ -8,13 +8,16 @@ from shared.events.base import (
     decode_cloudevent,
 )
 from shared.events.cases import HazardAssigned, HazardOpened
-from shared.events.grid import ChainLink, GridChanged, PersonRef, RiskPointChanged
+from shared.events.grid import AssignmentsChanged, CalendarChanged, GridChanged, RiskPointChanged
 from shared.events.intake import GeoPoint, ReportSubmitted
 from shared.events.media import MediaStored
+from shared.refs import ChainLink, PersonRef
 
 __all__ = [
     "CATALOGUE",
     "CLOUDEVENTS_CONTENT_TYPE",
+    "AssignmentsChanged",
+    "CalendarChanged",
     "ChainLink",
     "Event",
     "GeoPoint",

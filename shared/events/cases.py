@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from shared.events.base import Event
-from shared.events.grid import PersonRef
+from shared.refs import PersonRef
 from shared.vocabulary import HazardCategory, HazardStatus, RiskGrade
 
 

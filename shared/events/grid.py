@@ -7,30 +7,14 @@ whole current state and a version, so a consumer can apply them in any order.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import Field
 
 from shared.events.base import Event
+from shared.refs import ChainLink, PersonRef
+from shared.responsibility import Assignment, Calendar
 from shared.vocabulary import GridLevel, HazardCategory, RiskGrade
-
-
-class PersonRef(BaseModel):
-    """A person as other services need to show and address them."""
-
-    model_config = ConfigDict(frozen=True)
-
-    person_id: str
-    name: str
-
-
-class ChainLink(BaseModel):
-    """One step of an escalation chain: the head of a grid above."""
-
-    model_config = ConfigDict(frozen=True)
-
-    grid_id: str
-    grid_name: str
-    level: GridLevel
-    person: PersonRef | None = Field(None, description="None marks a blind spot (no head)")
 
 
 class GridChanged(Event, routing_key="grid_registry.grid.changed"):
@@ -58,4 +42,27 @@ class RiskPointChanged(Event, routing_key="grid_registry.risk_point.changed"):
     school_name: str | None
     responsible: PersonRef | None
     escalation_chain: tuple[ChainLink, ...]
+    version: int
+
+
+class AssignmentsChanged(Event, routing_key="grid_registry.assignments.changed"):
+    """Who answers for a grid or risk point changed; carries its whole assignment history.
+
+    Consumers keep the latest version per target and ask shared.responsibility.who_answers
+    for the person at any moment (time slots, rotations, past moments).
+    """
+
+    target_kind: Literal["grid", "point"]
+    target_id: str
+    grid_path: str = Field(description="Path of the grid (or of the point's grid)")
+    assignments: tuple[Assignment, ...]
+    version: int
+
+
+class CalendarChanged(Event, routing_key="grid_registry.calendar.changed"):
+    """The school-day calendar (slots, holidays) of a grid's subtree changed."""
+
+    grid_id: str
+    grid_path: str
+    calendar: Calendar | None = Field(description="None: the subtree uses its parent's")
     version: int

@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.errors import ApiError
 from shared.idempotency import IdempotencyStore, fingerprint
-from shared.mongo import ensure_indexes, replace_if_newer
+from shared.mongo import ensure_indexes, replace_if_newer, set_if_newer
 from shared.storage import ObjectStore
 from tests.support.waiting import wait_until
 
@@ -145,3 +145,16 @@ async def test_single_document_updates_are_atomic(db: AsyncDatabase[dict]) -> No
     )
     assert (await db.counters.find_one({"_id": "c"}))["n"] == 100
     assert sum(result.modified_count for result in claims) == 1
+
+
+async def test_set_if_newer_keeps_each_copy_at_its_newest(db: AsyncDatabase[dict]) -> None:
+    grids = db.grids
+    await asyncio.gather(
+        set_if_newer(grids, "g", "version", 2, {"name": "新名"}),
+        set_if_newer(grids, "g", "version", 1, {"name": "旧名"}),
+        set_if_newer(grids, "g", "assignments_version", 5, {"assignments": ["a5"]}),
+        set_if_newer(grids, "g", "assignments_version", 4, {"assignments": ["a4"]}),
+    )
+    doc = await grids.find_one({"_id": "g"})
+    assert (doc["name"], doc["version"]) == ("新名", 2)
+    assert (doc["assignments"], doc["assignments_version"]) == (["a5"], 5)

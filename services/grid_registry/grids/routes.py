@@ -11,6 +11,7 @@ from services.grid_registry.grids.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
 from shared.idempotency import IdempotencyKeyHeader
+from shared.responsibility import Calendar
 
 router = APIRouter(prefix="/v1/grids", tags=["grids"])
 
@@ -49,3 +50,19 @@ async def get_grid(grid_id: str, principal: CurrentUser, db: Db) -> GridRead:
 async def get_children(grid_id: str, principal: CurrentUser, db: Db) -> list[GridRead]:
     """List the children of a grid of your subtree."""
     return await service.children(db=db, principal=principal, grid_id=grid_id)
+
+
+@router.put(
+    "/{grid_id}/calendar",
+    response_model=GridRead,
+    summary="Set the school-day calendar (slots, holidays) of a grid's subtree; null inherits",
+)
+async def set_calendar(
+    grid_id: str, calendar: Calendar | None, principal: CurrentUser, db: Db, relay: Relay
+) -> GridRead:
+    """Replace the calendar (idempotent: the same calendar twice is the same state)."""
+    grid = await service.set_calendar(
+        db=db, principal=principal, grid_id=grid_id, calendar=calendar
+    )
+    relay.notify(COLLECTION, grid_id)
+    return grid

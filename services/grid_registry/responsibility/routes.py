@@ -1,7 +1,8 @@
-"""HTTP route of the "who answers for this place" query."""
+"""HTTP route of the "who answers for this place, when" query."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,10 +10,11 @@ from fastapi import APIRouter, Query
 from services.grid_registry.grids import repository as grids
 from services.grid_registry.responsibility import service
 from services.grid_registry.responsibility.models import ResponsibilityRead
-from services.grid_registry.risk_points import service as risk_points
 from shared.auth import CurrentUser
+from shared.clock import utc_now
 from shared.dependencies import Db
-from shared.errors import ApiError, not_found
+from shared.errors import ApiError, field_error, not_found
+from shared.responsibility import SLOT_LABELS
 
 router = APIRouter(prefix="/v1/responsibility", tags=["responsibility"])
 
@@ -20,15 +22,18 @@ router = APIRouter(prefix="/v1/responsibility", tags=["responsibility"])
 @router.get(
     "",
     response_model=ResponsibilityRead,
-    summary="Who answers for a risk point or grid, and the escalation chain above them",
+    summary="Who answers for a risk point or grid at a moment, and the escalation chain",
 )
 async def who_is_responsible(
     principal: CurrentUser,
     db: Db,
     point_id: Annotated[str | None, Query(max_length=64)] = None,
     grid_id: Annotated[str | None, Query(max_length=64)] = None,
+    at: Annotated[
+        datetime | None, Query(description="ISO 8601 with offset; default now. Past = trace-back")
+    ] = None,
 ) -> ResponsibilityRead:
-    """Answer for exactly one of `point_id` or `grid_id`."""
+    """Answer for exactly one of `point_id` or `grid_id`, at `at` (default now)."""
     if (point_id is None) == (grid_id is None):
         raise ApiError(
             400,
@@ -36,18 +41,35 @@ async def who_is_responsible(
             "请提供 point_id 或 grid_id 之一",
             "Give exactly one of point_id or grid_id",
         )
+    if at is not None and at.tzinfo is None:
+        raise field_error(
+            "at",
+            "timezone_missing",
+            "时间须带时区，例如 2026-11-23T09:40:00+08:00",
+            "Give the time with its offset, e.g. 2026-11-23T09:40:00+08:00",
+            location="query",
+        )
+    moment = at or utc_now()
     if point_id is not None:
-        point, grid = await risk_points.get_in_scope(db=db, principal=principal, point_id=point_id)
-        answer = await service.for_point(db, point, grid)
+        place = await service.load_point_place(db, point_id)
+        path = place.point["grid_path"] if place and place.point else None
     else:
         grid = await grids.get(db, grid_id or "")
-        if grid is None or not principal.covers(grid["path"]):
-            raise not_found("网格", "Grid")
-        answer = await service.for_grid(db, grid)
+        place = await service.load_place(db, grid["path"], None) if grid else None
+        path = grid["path"] if grid else None
+    if place is None or path is None or not principal.covers(path):
+        raise not_found("风险点" if point_id else "网格", "Risk point" if point_id else "Grid")
+    result = service.answer(place, moment)
+    slot = result.responsible.slot
     return ResponsibilityRead(
-        grid_id=grid["_id"],
+        grid_id=place.grids[0]["_id"],
         point_id=point_id,
-        responsible=answer.responsible,
-        escalation_chain=list(answer.chain),
-        school_name=answer.school_name,
+        at=moment,
+        responsible=result.responsible.person,
+        slot=slot,
+        slot_label_zh=SLOT_LABELS[slot][0] if slot else None,
+        members=list(result.members),
+        escalation_chain=list(result.chain),
+        overlays=list(result.overlays),
+        school_name=result.school_name,
     )

@@ -1,30 +1,47 @@
-"""Who answers for a grid or a risk point, and the escalation chain above them.
+"""Who answers for a grid or risk point at a moment, and above them whom.
 
-The chain runs from the place's own grid up to the root: zone → school → township → bureau.
+The answer at a past moment is the accountability trace-back (责任倒查): assignments keep their
+validity intervals, so the same computation (shared.responsibility.resolve) tells who answered
+then. This module reads the place from the registry's own documents.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.grid_registry.grids import repository as grids
-from services.grid_registry.people import repository as people
-from shared.events import ChainLink, PersonRef
+from services.grid_registry.risk_points import repository as points
+from services.grid_registry.targets import stored_assignments
+from shared.responsibility import Calendar, GridOnPath, Resolution, resolve
 from shared.vocabulary import GridLevel
 
 Document = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Responsibility:
-    """The answer for one place."""
+class Place:
+    """A point (optional) and the grids from its own up to the root, nearest first."""
 
-    responsible: PersonRef | None
-    chain: tuple[ChainLink, ...]
-    school_name: str | None
+    point: Document | None
+    grids: list[Document]
+
+    def grids_upward(self) -> list[GridOnPath]:
+        """Return the path as shared.responsibility reads it."""
+        return [
+            GridOnPath(
+                grid_id=doc["_id"],
+                name=doc["name"],
+                level=GridLevel(doc["level"]),
+                assignments=tuple(stored_assignments(doc)),
+                calendar=Calendar.model_validate(doc["calendar"]) if doc.get("calendar") else None,
+            )
+            for doc in self.grids
+        ]
 
 
 def path_ids(path: str) -> list[str]:
@@ -32,58 +49,22 @@ def path_ids(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 
 
-async def links_up_from(db: AsyncDatabase[Document], grid: Document) -> list[ChainLink]:
-    """Return one link per grid from `grid` up to its root, with each grid's head."""
-    ids = list(reversed(path_ids(grid["path"])))
-    found = await grids.get_many(db, ids)
-    heads = [found[i].get("head_person_id") for i in ids if i in found]
-    persons = await people.get_people(db, [h for h in heads if h])
-    links = []
-    for grid_id in ids:
-        doc = found.get(grid_id)
-        if doc is None:
-            continue
-        head = persons.get(doc.get("head_person_id") or "")
-        links.append(
-            ChainLink(
-                grid_id=grid_id,
-                grid_name=doc["name"],
-                level=GridLevel(doc["level"]),
-                person=PersonRef(person_id=head["_id"], name=head["name"]) if head else None,
-            )
-        )
-    return links
+async def load_place(db: AsyncDatabase[Document], grid_path: str, point: Document | None) -> Place:
+    """Read the grids of a path (at once, one indexed read each), nearest first."""
+    ids = list(reversed(path_ids(grid_path)))
+    docs = await asyncio.gather(*(grids.get(db, grid_id) for grid_id in ids))
+    return Place(point, [doc for doc in docs if doc is not None])
 
 
-def _school_name(links: list[ChainLink]) -> str | None:
-    for link in links:
-        if link.level == GridLevel.SCHOOL:
-            return link.grid_name
-    return None
+async def load_point_place(db: AsyncDatabase[Document], point_id: str) -> Place | None:
+    """Read a risk point and the grids above it; None if there is no such point."""
+    point = await points.get(db, point_id)
+    if point is None:
+        return None
+    return await load_place(db, point["grid_path"], point)
 
 
-async def for_grid(db: AsyncDatabase[Document], grid: Document) -> Responsibility:
-    """Return who answers for a grid (its head) and the heads above it."""
-    links = await links_up_from(db, grid)
-    head = links[0].person if links else None
-    return Responsibility(head, tuple(links[1:]), _school_name(links))
-
-
-async def for_point(db: AsyncDatabase[Document], point: Document, grid: Document) -> Responsibility:
-    """Return who answers for a risk point and the heads above them.
-
-    The point's own responsible person comes first, else its grid's head; the chain then lists
-    the heads from the point's grid upwards, leaving out whoever already answers.
-    """
-    links = await links_up_from(db, grid)
-    school = _school_name(links)
-    responsible = None
-    if point.get("responsible_person_id"):
-        person = await people.get_person(db, point["responsible_person_id"])
-        if person:
-            responsible = PersonRef(person_id=person["_id"], name=person["name"])
-    if responsible is None and links:
-        responsible = links[0].person
-        links = links[1:]
-    chain = tuple(link for link in links if responsible is None or link.person != responsible)
-    return Responsibility(responsible, chain, school)
+def answer(place: Place, at: datetime) -> Resolution:
+    """Return who answers for the place at `at`, the chain above, and the overlays."""
+    own = stored_assignments(place.point) if place.point is not None else None
+    return resolve(own, place.grids_upward(), at)

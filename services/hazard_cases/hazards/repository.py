@@ -32,9 +32,12 @@ async def get(db: AsyncDatabase[Document], hazard_id: str) -> Document | None:
     return await db[COLLECTION].find_one({"_id": hazard_id}, HIDDEN)
 
 
-async def waiting_at_point(db: AsyncDatabase[Document], point_id: str) -> list[Document]:
-    """Return hazards at a point that still wait for someone to answer for them."""
-    cursor = db[COLLECTION].find({"point_id": point_id, "assignee": None}, HIDDEN)
+async def waiting(
+    db: AsyncDatabase[Document], *, point_id: str | None, grid_id: str | None
+) -> list[Document]:
+    """Return hazards at a point, or in a grid, that still wait for someone to answer."""
+    place = {"point_id": point_id} if point_id else {"grid_id": grid_id}
+    cursor = db[COLLECTION].find({**place, "assignee": None}, HIDDEN)
     return [doc async for doc in cursor]
 
 

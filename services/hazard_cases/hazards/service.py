@@ -6,6 +6,8 @@ the report's id, so a report delivered twice opens one hazard.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,9 +20,11 @@ from shared.clock import utc_now
 from shared.errors import ApiError, not_found
 from shared.events import HazardAssigned, HazardOpened, PersonRef, ReportSubmitted
 from shared.outbox import new_outbox, push_outbox
+from shared.responsibility import Assignment, Calendar, GridOnPath, resolve
 from shared.vocabulary import (
     CATEGORY_LABELS,
     HAZARD_STATUS_LABELS,
+    GridLevel,
     HazardCategory,
     HazardStatus,
     Role,
@@ -57,36 +61,49 @@ def _assigned_entry(assignee: PersonRef) -> Document:
     )
 
 
-async def _grid_heads_upwards(db: AsyncDatabase[Document], grid: Document) -> list[Document]:
-    ids = [part for part in reversed(grid["grid_path"].split("/")) if part]
-    heads = []
-    for grid_id in ids:
-        doc = await places.get(db, places.GRIDS, grid_id)
-        if doc and doc.get("head"):
-            heads.append(doc["head"])
-    return heads
+@dataclass(frozen=True)
+class WhoAnswers:
+    """Who answered for a place when a hazard was reported, and whom it escalates to."""
+
+    point: Document | None
+    assignee: PersonRef | None
+    slot: str | None
+    chain: list[Document]
 
 
-async def _who_answers(
-    db: AsyncDatabase[Document], event: ReportSubmitted
-) -> tuple[Document | None, list[Document], Document | None]:
-    """Return (point copy, people to escalate to, responsible person) for a report."""
-    point = await places.get(db, places.POINTS, event.point_id) if event.point_id else None
-    if point is not None:
-        chain = [link["person"] for link in point.get("escalation_chain", []) if link["person"]]
-        return point, chain, point.get("responsible")
-    grid = await places.get(db, places.GRIDS, event.grid_id)
-    if grid is None:
-        return None, [], None
-    heads = await _grid_heads_upwards(db, grid)
-    return None, heads[1:], heads[0] if heads else None
+def _assignments(doc: Document | None) -> list[Assignment] | None:
+    if doc is None or "assignments" not in doc:
+        return None
+    return [Assignment.model_validate(entry) for entry in doc["assignments"]]
+
+
+async def who_answered(
+    db: AsyncDatabase[Document], point_id: str | None, grid_path: str, at: datetime
+) -> WhoAnswers:
+    """Return who answered for a point or grid at `at`, from this service's registry copy."""
+    point = await places.get(db, places.POINTS, point_id) if point_id else None
+    grids_upward = [
+        GridOnPath(
+            grid_id=doc["_id"],
+            name=doc.get("name", ""),
+            level=GridLevel(doc.get("level", GridLevel.ZONE.value)),
+            assignments=tuple(_assignments(doc) or ()),
+            calendar=Calendar.model_validate(doc["calendar"]) if doc.get("calendar") else None,
+        )
+        for doc in await places.grids_upward(db, grid_path)
+    ]
+    result = resolve(_assignments(point) if point_id else None, grids_upward, at)
+    chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
+    unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
+    slot = result.responsible.slot.value if result.responsible.slot else None
+    return WhoAnswers(point, result.responsible.person, slot, unique)
 
 
 async def open_from_report(db: AsyncDatabase[Document], event: ReportSubmitted) -> bool:
     """Open the hazard a report describes and assign it; False if it was opened before."""
-    point, chain, responsible = await _who_answers(db, event)
+    answer = await who_answered(db, event.point_id, event.grid_path, event.received_at)
+    point, assignee, chain = answer.point, answer.assignee, answer.chain
     reporter = event.reporter
-    assignee = PersonRef.model_validate(responsible) if responsible else None
     timeline = [
         _timeline_entry(
             "reported",
@@ -100,7 +117,7 @@ async def open_from_report(db: AsyncDatabase[Document], event: ReportSubmitted) 
         hazard_id=event.report_id,
         report_id=event.report_id,
         point_id=event.point_id,
-        point_name=point["name"] if point else None,
+        point_name=point.get("name") if point else None,
         grid_id=event.grid_id,
         grid_path=event.grid_path,
         school_name=point.get("school_name") if point else None,
@@ -134,6 +151,7 @@ async def open_from_report(db: AsyncDatabase[Document], event: ReportSubmitted) 
         "reporter": reporter.model_dump(),
         "assignee": assignee.model_dump() if assignee else None,
         "escalation_chain": chain,
+        "responsible_slot": answer.slot,
         "reported_at": event.received_at,
         "submitted_at": event.submitted_at,
         "updated_at": utc_now(),
@@ -158,22 +176,27 @@ def _assigned_event(opened: HazardOpened, assignee: PersonRef, version: int) -> 
     )
 
 
-async def assign_waiting_at_point(db: AsyncDatabase[Document], point: Document) -> list[str]:
-    """Assign hazards that waited for a point the registry had not announced yet."""
-    if not point.get("responsible"):
-        return []
-    assignee = PersonRef.model_validate(point["responsible"])
-    chain = [link["person"] for link in point.get("escalation_chain", []) if link["person"]]
+async def assign_waiting(
+    db: AsyncDatabase[Document], point_id: str | None, grid_id: str | None
+) -> list[str]:
+    """Assign hazards that waited for the registry to say who answers for their place.
+
+    Each is given to whoever answered at the moment it was reported.
+    """
     assigned = []
-    for doc in await repository.waiting_at_point(db, point["_id"]):
+    for doc in await repository.waiting(db, point_id=point_id, grid_id=grid_id):
+        answer = await who_answered(db, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
+        if answer.assignee is None:
+            continue
+        point = answer.point or {}
         version = doc["version"] + 1
         event = HazardAssigned(
             hazard_id=doc["_id"],
             grid_path=doc["grid_path"],
             category=doc["category"],
             description=doc["description"],
-            point_name=point["name"],
-            assignee=assignee,
+            point_name=point.get("name", doc.get("point_name")),
+            assignee=answer.assignee,
             assigned_by="system",
             status=HazardStatus.ASSIGNED,
             version=version,
@@ -181,17 +204,17 @@ async def assign_waiting_at_point(db: AsyncDatabase[Document], point: Document) 
         update = {
             "$set": {
                 "status": HazardStatus.ASSIGNED.value,
-                "assignee": assignee.model_dump(),
-                "escalation_chain": chain,
-                "point_name": point["name"],
-                "school_name": point.get("school_name"),
-                "risk_grade": point.get("risk_grade"),
+                "assignee": answer.assignee.model_dump(),
+                "escalation_chain": answer.chain,
+                "responsible_slot": answer.slot,
+                "point_name": point.get("name", doc.get("point_name")),
+                "school_name": point.get("school_name", doc.get("school_name")),
+                "risk_grade": point.get("risk_grade", doc.get("risk_grade")),
                 "updated_at": utc_now(),
                 "version": version,
             },
-            "$push": {"timeline": _assigned_entry(assignee)},
+            "$push": {"timeline": _assigned_entry(answer.assignee), **push_outbox(event)["$push"]},
         }
-        update["$push"].update(push_outbox(event)["$push"])
         if await repository.update_if_version(db, doc["_id"], doc["version"], update):
             assigned.append(doc["_id"])
     return assigned
