@@ -12,16 +12,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.grid_registry.admin.routes import router as admin_router
 from services.grid_registry.assignments.routes import router as assignments_router
 from services.grid_registry.audit import repository as audit
 from services.grid_registry.audit.routes import router as audit_router
 from services.grid_registry.auth.routes import router as auth_router
 from services.grid_registry.config import Settings
+from services.grid_registry.coverage.routes import router as coverage_router
 from services.grid_registry.demo.seed import seed_demo
 from services.grid_registry.grids import repository as grids
 from services.grid_registry.grids.routes import router as grids_router
 from services.grid_registry.people import repository as people
 from services.grid_registry.people.routes import router as people_router
+from services.grid_registry.qr import repository as qr_tokens
+from services.grid_registry.qr.routes import router as qr_router
 from services.grid_registry.responsibility.routes import router as responsibility_router
 from services.grid_registry.risk_points import repository as risk_points
 from services.grid_registry.risk_points.routes import router as risk_points_router
@@ -36,6 +40,7 @@ INDEXES = {
     risk_points.COLLECTION: risk_points.INDEXES,
     IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
     audit.COLLECTION: audit.INDEXES,
+    qr_tokens.COLLECTION: qr_tokens.INDEXES,
     **people.INDEXES,
 }
 
@@ -75,7 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             risk_points_router,
             assignments_router,
             responsibility_router,
+            coverage_router,
+            qr_router,
             audit_router,
+            admin_router,
         ],
     )
 

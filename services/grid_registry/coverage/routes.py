@@ -1,0 +1,39 @@
+"""HTTP route of coverage statistics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.grid_registry.coverage import service
+from services.grid_registry.coverage.models import CoverageRead
+from services.grid_registry.grids import service as grids
+from services.grid_registry.permissions import require_manager
+from shared.auth import CurrentUser
+from shared.dependencies import Db
+from shared.errors import not_found
+
+router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
+
+
+@router.get(
+    "",
+    response_model=CoverageRead,
+    summary="Grids per level, blind spots, outside grids short of three persons, staff taking part",
+)
+async def get_coverage(
+    principal: CurrentUser,
+    db: Db,
+    grid_id: Annotated[
+        str | None, Query(max_length=64, description="Default: your own grid")
+    ] = None,
+) -> CoverageRead:
+    """Return the coverage of a subtree of yours, now."""
+    require_manager(principal)
+    if grid_id is None:
+        if not principal.scope or principal.scope[0] == "/":
+            raise not_found("网格", "Grid")
+        grid_id = principal.scope[0].rstrip("/").rsplit("/", 1)[-1]
+    root = await grids.get_in_scope(db=db, principal=principal, grid_id=grid_id)
+    return await service.coverage(db, root)
