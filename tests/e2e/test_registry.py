@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -9,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
 
 from tests.support.client import ApiClient
 from tests.support.platform import Platform
@@ -320,3 +324,23 @@ async def test_reads_outside_ones_subtree_answer_404(
         "grid_registry", "/v1/grids", {"name": "x", "level": "L4", "parent_id": "demo-school"}
     )
     assert forbidden.status_code == 403
+
+
+async def test_qr_label_sheet_is_a_printable_pdf_with_chinese_text(
+    admin: ApiClient, platform: Platform, http: httpx.AsyncClient
+) -> None:
+    response = await admin.get("grid_registry", "/v1/grids/demo-school/qr-sheet.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    text = "".join(page.extract_text() for page in pages).replace("\n", "")  # names wrap
+    for expected in ("城关镇第一小学", "学校食堂后厨", "教学楼三楼东侧消防通道", "扫码上报隐患"):
+        assert expected in text
+
+    png = await admin.get("grid_registry", "/v1/risk-points/demo-point-gate-road/qr.png")
+    assert png.headers["content-type"] == "image/png"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(png.content)))
+    token = decoded[0].text.rsplit("/", 1)[-1]
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    scanned = await teacher.get("grid_registry", f"/v1/qr/{token}")
+    assert scanned.json()["point_name"] == "校门口上下学路段"

@@ -27,6 +27,7 @@ FONT_INDEX_ENV = "XIAOAN_CJK_FONT_INDEX"
 FONT_PACKAGE = "fonts-wqy-microhei"
 
 SCAN_PROMPT = "扫码上报隐患"
+NO_LABELS = "暂无风险点，没有需要张贴的二维码标签。"
 MIN_WIDTH_PX = 300
 
 RGB = tuple[int, int, int]
@@ -40,12 +41,12 @@ class CjkFont:
     index: int = 0
 
 
-# Debian's paths, tried in order when XIAOAN_CJK_FONT is not set. Noto's collection holds the
-# JP, KR, SC, TC and HK fonts in that order: index 2 draws Simplified Chinese glyph forms.
+# Debian's paths (fonts-wqy-microhei, fonts-noto-cjk), tried in order when XIAOAN_CJK_FONT is
+# not set. Noto's collection holds the JP, KR, SC, TC and HK fonts in that order: index 2 draws
+# Simplified Chinese glyph forms.
 FONT_CANDIDATES: tuple[CjkFont, ...] = (
     CjkFont(Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"), 0),
     CjkFont(Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"), 2),
-    CjkFont(Path("/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf"), 0),
 )
 
 
@@ -170,8 +171,10 @@ Measure = Callable[[str], float]
 def _tokens(text: str) -> list[str]:
     tokens: list[str] = []
     for token in _TOKEN.findall(text):
-        if tokens and tokens[-1] != " " and (
-            token[0] in _NO_LINE_START or tokens[-1][-1] in _NO_LINE_END
+        if (
+            tokens
+            and tokens[-1] != " "
+            and (token[0] in _NO_LINE_START or tokens[-1][-1] in _NO_LINE_END)
         ):
             tokens[-1] += token
         else:
@@ -282,6 +285,11 @@ def _qr_image(matrix: list[list[bool]], module_px: int) -> Image.Image:
 # --- PNG -----------------------------------------------------------------------------------
 
 
+def _grid_line(label: QrLabel) -> str:
+    # A point outside any named grid gets no "网格：" line rather than a dangling label.
+    return f"网格：{label.grid_name.strip()}" if label.grid_name.strip() else ""
+
+
 def label_png(label: QrLabel, *, width_px: int = 600) -> bytes:
     """Render one label as a PNG image width_px pixels wide."""
     if width_px < MIN_WIDTH_PX:
@@ -338,7 +346,7 @@ def label_png(label: QrLabel, *, width_px: int = 600) -> bytes:
     y += name_h + small_gap
     block(label.school_name, y, school_h, (px(30), px(16), 1), _DARK)
     y += school_h
-    block(f"网格：{label.grid_name}", y, grid_h, (px(24), px(14), 1), _GREY)
+    block(_grid_line(label), y, grid_h, (px(24), px(14), 1), _GREY)
     y += grid_h + gap
 
     prompt_size = px(30)
@@ -372,8 +380,6 @@ _FAMILY = "cjk"
 
 def sheet_pdf(labels: Sequence[QrLabel], *, title: str) -> bytes:
     """Render labels as A4 pages of 2 × 4 labels, with the title and page number on each page."""
-    if not labels:
-        raise ValueError("a label sheet needs at least one label")
     font = find_cjk_font()
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
@@ -386,10 +392,14 @@ def sheet_pdf(labels: Sequence[QrLabel], *, title: str) -> bytes:
     pdf.set_lang("zh-CN")
     pdf.set_creator("Xiaoan")
 
-    pages = math.ceil(len(labels) / LABELS_PER_PAGE)
+    # A grid with no risk points yet still gets its page, saying so, rather than an error.
+    pages = max(1, math.ceil(len(labels) / LABELS_PER_PAGE))
     for page in range(pages):
         pdf.add_page()
         _page_frame(pdf, title, page + 1, pages)
+        if not labels:
+            box = (MARGIN, MARGIN + HEADER_H, PAGE_W - 2 * MARGIN, CELL_H)
+            _pdf_block(pdf, NO_LABELS, box, (12, 12, 1), _GREY, "C")
         chunk = labels[page * LABELS_PER_PAGE : (page + 1) * LABELS_PER_PAGE]
         for slot, label in enumerate(chunk):
             row, column = divmod(slot, COLUMNS)
@@ -466,9 +476,7 @@ def _pdf_label(pdf: FPDF, label: QrLabel, x: float, y: float) -> None:
     ty += 23.5
     _pdf_block(pdf, label.school_name, (tx, ty, tw, 8), (10, 6, 0.5), _DARK)
     ty += 8
-    _pdf_block(
-        pdf, f"网格：{label.grid_name}", (tx, ty, tw, bottom - scan_h - 1 - ty), (8, 6, 0.5), _GREY
-    )
+    _pdf_block(pdf, _grid_line(label), (tx, ty, tw, bottom - scan_h - 1 - ty), (8, 6, 0.5), _GREY)
 
     pdf.set_fill_color(*grade.tint)
     pdf.rect(
