@@ -20,6 +20,8 @@ from services.grid_registry.auth.routes import router as auth_router
 from services.grid_registry.config import Settings
 from services.grid_registry.coverage.routes import router as coverage_router
 from services.grid_registry.demo.seed import seed_demo
+from services.grid_registry.duties import service as duties
+from services.grid_registry.duties.routes import router as duties_router
 from services.grid_registry.grids import repository as grids
 from services.grid_registry.grids.routes import router as grids_router
 from services.grid_registry.people import repository as people
@@ -41,6 +43,7 @@ INDEXES = {
     IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
     audit.COLLECTION: audit.INDEXES,
     qr_tokens.COLLECTION: qr_tokens.INDEXES,
+    duties.COLLECTION: duties.INDEXES,
     **people.INDEXES,
 }
 
@@ -81,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             assignments_router,
             responsibility_router,
             coverage_router,
+            duties_router,
             qr_router,
             audit_router,
             admin_router,

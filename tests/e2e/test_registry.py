@@ -344,3 +344,21 @@ async def test_qr_label_sheet_is_a_printable_pdf_with_chinese_text(
     teacher = await ApiClient.login(platform, http, "demo-teacher")
     scanned = await teacher.get("grid_registry", f"/v1/qr/{token}")
     assert scanned.json()["point_name"] == "校门口上下学路段"
+
+
+async def test_each_school_edits_its_own_duty_lists(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    head = await ApiClient.login(platform, http, "demo-head")
+    url = f"{platform.url('grid_registry')}/v1/grids/demo-school/duty-lists"
+    defaults = (await head.get("grid_registry", "/v1/grids/demo-school/duty-lists")).json()
+    assert "晨午检和因病缺勤追踪" in defaults["班主任"]
+    duties = ["班级安全第一责任人", "晨午检和因病缺勤追踪", "放学路队护送"]
+    assert (await http.put(f"{url}/班主任", json=duties, headers=head.headers)).json() == duties
+    assert (await head.get("grid_registry", "/v1/grids/demo-school/duty-lists")).json()[
+        "班主任"
+    ] == duties
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    assert (await http.put(f"{url}/班主任", json=["x"], headers=teacher.headers)).status_code == 403
+    elsewhere = f"{platform.url('grid_registry')}/v1/grids/demo-township/duty-lists/班主任"
+    assert (await http.put(elsewhere, json=["x"], headers=head.headers)).status_code == 404
