@@ -67,14 +67,14 @@ def create_service_app(
     return app
 
 
-def serve(app_factory: str, settings: CommonSettings, *, workers: int = 1) -> None:
+def serve(app_factory: str, settings: CommonSettings, *, workers: int | None = None) -> None:
     """Run `app_factory` ('package.module:create_app') under uvicorn on the configured port."""
     uvicorn.run(
         app_factory,
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=workers,
+        workers=workers or settings.workers,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=15,

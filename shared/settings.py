@@ -40,6 +40,7 @@ class CommonSettings(BaseSettings):
     mode: Mode = Field(Mode.PROD, validation_alias=_env("XIAOAN_ENV"))
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(1, ge=1, le=32, description="Worker processes (uvicorn)")
     log_level: str = Field("INFO", validation_alias=_env("XIAOAN_LOG_LEVEL"))
 
     mongo_url: str = Field("mongodb://127.0.0.1:27017/", validation_alias=_env("MONGO_URL"))

@@ -72,4 +72,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 if __name__ == "__main__":
-    serve("services.agency_integration.main:create_app", Settings())
+    settings = Settings()
+    serve("services.agency_integration.main:create_app", settings, workers=settings.workers)

@@ -51,4 +51,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 if __name__ == "__main__":
-    serve("services.command_centre.main:create_app", Settings())
+    settings = Settings()
+    serve("services.command_centre.main:create_app", settings, workers=settings.workers)

@@ -26,6 +26,9 @@ class Settings(CommonSettings):
     )
     token_ttl_minutes: int = Field(480, ge=5, le=24 * 60)
     demo_data: bool = Field(False, description="Seed the demo county (dev mode only)")
+    lookup_cache_seconds: float = Field(
+        300.0, ge=0, le=3600, description="Longest a cached grid or point is trusted"
+    )
     qr_base_url: str = Field(
         "http://127.0.0.1:8002/q",
         description="Printed QR codes encode <this>/<token>; the phone page opens it",

@@ -28,6 +28,7 @@ from services.grid_registry.people import repository as people
 from services.grid_registry.people.routes import router as people_router
 from services.grid_registry.qr import repository as qr_tokens
 from services.grid_registry.qr.routes import router as qr_router
+from services.grid_registry.responsibility.cache import CHANGE_EVENTS, PlaceCache, forget_changed
 from services.grid_registry.responsibility.routes import router as responsibility_router
 from services.grid_registry.risk_points import repository as risk_points
 from services.grid_registry.risk_points.routes import router as risk_points_router
@@ -64,6 +65,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.demo_data:
                 await seed_demo(runtime.db)
             await runtime.start_outbox_relay(app, [grids.COLLECTION, risk_points.COLLECTION])
+            cache = PlaceCache(runtime.db, ttl_seconds=settings.lookup_cache_seconds)
+            app.state.place_cache = cache
+            runtime.broker.subscribe_broadcast("lookup_cache", CHANGE_EVENTS, forget_changed(cache))
+            await runtime.broker.start_consuming()
+            # Ready only once loaded: a new replica then answers as fast as the others.
+            await cache.warm()
             runtime.mark_ready(app)
             yield
 
@@ -93,4 +100,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 if __name__ == "__main__":
-    serve("services.grid_registry.main:create_app", Settings())
+    settings = Settings()
+    serve("services.grid_registry.main:create_app", settings, workers=settings.workers)

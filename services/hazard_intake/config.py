@@ -18,5 +18,4 @@ class Settings(CommonSettings):
     service_name: str = "hazard_intake"
     port: int = 8002
     mongo_db: str = "xiaoan_hazard_intake"
-    workers: int = Field(1, ge=1, le=16)
     place_cache_seconds: float = Field(60.0, gt=0)

@@ -48,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 if __name__ == "__main__":
-    serve("services.media_storage.main:create_app", Settings())
+    settings = Settings()
+    serve("services.media_storage.main:create_app", settings, workers=settings.workers)

@@ -43,4 +43,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 if __name__ == "__main__":
-    serve("services.notifications.main:create_app", Settings())
+    settings = Settings()
+    serve("services.notifications.main:create_app", settings, workers=settings.workers)

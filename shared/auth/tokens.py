@@ -6,6 +6,8 @@ compromised service cannot mint tokens.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any
 
@@ -53,15 +55,33 @@ class TokenIssuer:
 
 
 class TokenVerifier:
-    """Check a token's signature, issuer, audience and expiry, and read the principal."""
+    """Check a token's signature, issuer, audience and expiry, and read the principal.
 
-    def __init__(self, public_key_pem: bytes, *, issuer: str, audience: str) -> None:
+    A phone or a page sends the same token with every request: a verified token is remembered
+    (until it expires) so its signature is checked once, not on every request.
+    """
+
+    def __init__(
+        self, public_key_pem: bytes, *, issuer: str, audience: str, remember: int = 10_000
+    ) -> None:
         self._key = public_key_pem
         self.issuer = issuer
         self.audience = audience
+        self._remember = remember
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     def verify(self, token: str) -> Principal:
         """Return the principal of a valid token, or raise InvalidToken."""
+        known = self._verified.get(token)
+        if known is not None and known[0] > time.time():
+            return known[1]
+        principal, expires = self._verify(token)
+        self._verified[token] = (expires, principal)
+        if len(self._verified) > self._remember:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -72,7 +92,7 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
                 leeway=30,
             )
-            return Principal(
+            principal = Principal(
                 user_id=claims["sub"],
                 username=claims.get("preferred_username", claims["sub"]),
                 name=claims.get("name", ""),
@@ -82,3 +102,4 @@ class TokenVerifier:
             )
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
             raise InvalidToken(str(exc)) from exc
+        return principal, float(claims["exp"])

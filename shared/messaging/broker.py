@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -123,6 +124,7 @@ class Broker:
         self._consume_channel: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
         self._subscriptions: list[_Subscription] = []
+        self._broadcasts: list[_Subscription] = []
         self._in_flight = _InFlight()
         self._in_flight.idle.set()
         self._published = metrics.counter(
@@ -164,13 +166,36 @@ class Broker:
         self._subscriptions.append(_Subscription(queue, tuple(event_types), handler))
         return queue
 
+    def subscribe_broadcast(
+        self, handler_name: str, event_types: Sequence[type[Event]], handler: Handler
+    ) -> None:
+        """Register `handler` to hear every event of `event_types` in this process.
+
+        Unlike `subscribe`, each process (each replica) gets its own copy, through an exclusive
+        queue that disappears with the connection: for keeping in-memory state current (cache
+        invalidation), not for work that must happen once. Failures are logged, not retried.
+        """
+        queue = f"{topology.handler_queue_name(self.service, handler_name)}.{uuid.uuid4().hex[:8]}"
+        self._broadcasts.append(_Subscription(queue, tuple(event_types), handler))
+
     async def start_consuming(self) -> None:
         """Declare every subscribed queue and start delivering messages to the handlers."""
-        if not self._subscriptions:
+        if not self._subscriptions and not self._broadcasts:
             return
         assert self._connection is not None, "connect() first"
         self._consume_channel = await self._connection.channel()
         await self._consume_channel.set_qos(prefetch_count=self.prefetch)
+        for sub in self._broadcasts:
+            queue = await self._consume_channel.declare_queue(
+                sub.queue, exclusive=True, auto_delete=True, durable=False
+            )
+            for event_type in sub.event_types:
+                exchange = await topology.declare_producer_exchange(
+                    self._consume_channel, event_type.producer
+                )
+                await queue.bind(exchange, routing_key=event_type.routing_key)
+            sub.queue_obj = queue
+            sub.consumer_tag = await queue.consume(self._broadcast_callback(sub), no_ack=True)
         for sub in self._subscriptions:
             bindings = [(t.producer, t.routing_key) for t in sub.event_types]
             sub.queue_obj = await topology.declare_handler_queue(
@@ -182,7 +207,7 @@ class Broker:
         """Stop taking new messages and wait (up to the grace) for handlers in progress."""
         channel = self._consume_channel
         channel_open = channel is not None and not channel.is_closed
-        for sub in self._subscriptions:
+        for sub in [*self._broadcasts, *self._subscriptions]:
             if channel_open and sub.queue_obj is not None and sub.consumer_tag is not None:
                 try:
                     await asyncio.wait_for(sub.queue_obj.cancel(sub.consumer_tag), 5.0)
@@ -268,6 +293,19 @@ class Broker:
                 self._in_flight.count -= 1
                 if self._in_flight.count == 0:
                     self._in_flight.idle.set()
+
+        return on_message
+
+    def _broadcast_callback(
+        self, sub: _Subscription
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            try:
+                event, correlation_id = decode_cloudevent(message.body)
+                if isinstance(event, sub.event_types):
+                    await sub.handler(event, Delivery(sub.queue, 1, False, correlation_id))
+            except Exception:
+                log.exception("broadcast handler failed", extra={"queue": sub.queue})
 
         return on_message
 

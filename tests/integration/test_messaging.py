@@ -278,3 +278,30 @@ async def test_correlation_id_travels_from_publisher_to_handler(make_broker: Bro
 
     await wait_until(lambda: _length(seen, 2), what="the delivery")
     assert seen == ["req-7f3a", "req-7f3a"]
+
+
+async def test_broadcast_reaches_every_replica_while_work_goes_to_one(
+    make_broker: BrokerFactory,
+) -> None:
+    heard: list[str] = []
+    worked: list[str] = []
+
+    for replica in ("a", "b"):
+        broker = await make_broker("hazard_cases")
+
+        async def hear(event: ReportSubmitted, delivery: Delivery, name: str = replica) -> None:
+            heard.append(name)
+
+        async def work(event: ReportSubmitted, delivery: Delivery, name: str = replica) -> None:
+            worked.append(name)
+
+        broker.subscribe_broadcast("cache", [ReportSubmitted], hear)
+        broker.subscribe("store", [ReportSubmitted], work)
+        await broker.start_consuming()
+
+    await (await make_broker("hazard_intake")).publish(a_report())
+
+    await wait_until(lambda: _length(heard, 2), what="both replicas to hear it")
+    await wait_until(lambda: _length(worked, 1), what="one replica to do the work")
+    assert sorted(heard) == ["a", "b"]
+    assert len(worked) == 1

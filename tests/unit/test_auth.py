@@ -90,3 +90,15 @@ def test_scope_filter_matches_the_same_subtree() -> None:
     assert not re.match(pattern, "/county/town/school2/")
     nobody = HEAD.model_copy(update={"scope": ()})
     assert scope_filter(nobody) == {"grid_path": {"$in": []}}
+
+
+def test_a_token_is_remembered_only_until_it_expires() -> None:
+    private, public = key_pair()
+    verifier = TokenVerifier(public, issuer="reg", audience="xiaoan")
+    token = TokenIssuer(private, issuer="reg", audience="xiaoan").issue(HEAD, timedelta(minutes=5))
+    assert verifier.verify(token) == HEAD
+    remembered_until, _ = verifier._verified[token]
+    assert remembered_until == jwt.decode(token, options={"verify_signature": False})["exp"]
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(InvalidToken):
+        verifier.verify(forged)  # a different string is verified, never taken from memory

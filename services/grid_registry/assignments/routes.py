@@ -13,6 +13,7 @@ from services.grid_registry.assignments.models import (
     AssignmentEnd,
     AssignmentRead,
 )
+from services.grid_registry.dependencies import PlaceCacheDep
 from services.grid_registry.grids.repository import COLLECTION as GRIDS
 from services.grid_registry.risk_points.repository import COLLECTION as POINTS
 from shared.auth import CurrentUser
@@ -42,6 +43,7 @@ async def create_assignment(
     principal: CurrentUser,
     db: Db,
     relay: Relay,
+    cache: PlaceCacheDep,
     idempotency: Idempotency,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
@@ -50,6 +52,7 @@ async def create_assignment(
     async def write() -> tuple[int, AssignmentRead]:
         created = await service.assign(db=db, principal=principal, body=body)
         relay.notify(_collection(body.target_kind), body.target_id)
+        cache.forget(body.target_kind, body.target_id)
         return 201, created
 
     return await idempotency.answer(
@@ -71,6 +74,7 @@ async def end_assignment(
     principal: CurrentUser,
     db: Db,
     relay: Relay,
+    cache: PlaceCacheDep,
     idempotency: Idempotency,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
@@ -87,6 +91,7 @@ async def end_assignment(
             body=body,
         )
         relay.notify(_collection(target_kind), target_id)
+        cache.forget(target_kind, target_id)
         return 200, ended
 
     return await idempotency.answer(

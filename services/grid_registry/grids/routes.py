@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.grid_registry.dependencies import PlaceCacheDep
 from services.grid_registry.grids import service
 from services.grid_registry.grids.models import GridCreate, GridRead
 from services.grid_registry.grids.repository import COLLECTION
@@ -58,11 +59,17 @@ async def get_children(grid_id: str, principal: CurrentUser, db: Db) -> list[Gri
     summary="Set the school-day calendar (slots, holidays) of a grid's subtree; null inherits",
 )
 async def set_calendar(
-    grid_id: str, calendar: Calendar | None, principal: CurrentUser, db: Db, relay: Relay
+    grid_id: str,
+    calendar: Calendar | None,
+    principal: CurrentUser,
+    db: Db,
+    relay: Relay,
+    cache: PlaceCacheDep,
 ) -> GridRead:
     """Replace the calendar (idempotent: the same calendar twice is the same state)."""
     grid = await service.set_calendar(
         db=db, principal=principal, grid_id=grid_id, calendar=calendar
     )
     relay.notify(COLLECTION, grid_id)
+    cache.forget("grid", grid_id)
     return grid

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from services.grid_registry.grids import repository as grids
 from services.grid_registry.responsibility import service
+from services.grid_registry.responsibility.cache import PlaceCache
 from services.grid_registry.responsibility.models import ResponsibilityRead
 from shared.auth import CurrentUser
 from shared.clock import utc_now
-from shared.dependencies import Db
 from shared.errors import ApiError, field_error, not_found
 from shared.responsibility import SLOT_LABELS
 
@@ -25,8 +24,8 @@ router = APIRouter(prefix="/v1/responsibility", tags=["responsibility"])
     summary="Who answers for a risk point or grid at a moment, and the escalation chain",
 )
 async def who_is_responsible(
+    request: Request,
     principal: CurrentUser,
-    db: Db,
     point_id: Annotated[str | None, Query(max_length=64)] = None,
     grid_id: Annotated[str | None, Query(max_length=64)] = None,
     at: Annotated[
@@ -49,20 +48,18 @@ async def who_is_responsible(
             "Give the time with its offset, e.g. 2026-11-23T09:40:00+08:00",
             location="query",
         )
+    cache: PlaceCache = request.app.state.place_cache
     moment = at or utc_now()
     if point_id is not None:
-        place = await service.load_point_place(db, point_id)
-        path = place.point["grid_path"] if place and place.point else None
+        found = await service.lookup_point(cache, point_id, moment)
     else:
-        grid = await grids.get(db, grid_id or "")
-        place = await service.load_place(db, grid["path"], None) if grid else None
-        path = grid["path"] if grid else None
-    if place is None or path is None or not principal.covers(path):
+        found = await service.lookup_grid(cache, grid_id or "", moment)
+    if found is None or not principal.covers(found.grid_path):
         raise not_found("风险点" if point_id else "网格", "Risk point" if point_id else "Grid")
-    result = service.answer(place, moment)
+    result = found.resolution
     slot = result.responsible.slot
     return ResponsibilityRead(
-        grid_id=place.grids[0]["_id"],
+        grid_id=found.grid_id,
         point_id=point_id,
         at=moment,
         responsible=result.responsible.person,

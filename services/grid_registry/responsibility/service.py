@@ -15,6 +15,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.grid_registry.grids import repository as grids
+from services.grid_registry.responsibility.cache import PlaceCache
 from services.grid_registry.risk_points import repository as points
 from services.grid_registry.targets import stored_assignments
 from shared.responsibility import Calendar, GridOnPath, Resolution, resolve
@@ -68,3 +69,37 @@ def answer(place: Place, at: datetime) -> Resolution:
     """Return who answers for the place at `at`, the chain above, and the overlays."""
     own = stored_assignments(place.point) if place.point is not None else None
     return resolve(own, place.grids_upward(), at)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer for a place, and where the place is (for scope checks)."""
+
+    grid_id: str
+    grid_path: str
+    resolution: Resolution
+
+
+async def _grids_upward(cache: PlaceCache, grid_path: str) -> list[GridOnPath]:
+    ids = list(reversed(path_ids(grid_path)))
+    found = await asyncio.gather(*(cache.grid(grid_id) for grid_id in ids))
+    return [grid.on_path for grid in found if grid is not None]
+
+
+async def lookup_point(cache: PlaceCache, point_id: str, at: datetime) -> Lookup | None:
+    """Answer for a risk point at `at` from the cache; None if there is no such point."""
+    point = await cache.point(point_id)
+    if point is None:
+        return None
+    grids_upward = await _grids_upward(cache, point.doc["grid_path"])
+    resolution = resolve(point.assignments, grids_upward, at)
+    return Lookup(point.doc["grid_id"], point.doc["grid_path"], resolution)
+
+
+async def lookup_grid(cache: PlaceCache, grid_id: str, at: datetime) -> Lookup | None:
+    """Answer for a grid at `at` from the cache; None if there is no such grid."""
+    grid = await cache.grid(grid_id)
+    if grid is None:
+        return None
+    resolution = resolve(None, await _grids_upward(cache, grid.path), at)
+    return Lookup(grid_id, grid.path, resolution)
