@@ -2,7 +2,7 @@
 
     make bench            (starts the test-profile servers if needed)
 
-Foundation figures:
+Foundation figures (the registry lookups are in bench/registry_lookup.py):
 - report → board: how long after the 202 a report is on the command-centre board (the page
   polls once a second, and the issue asks for the page within 2 s);
 - intake throughput with 32 concurrent clients, next to a bare confirmed publish from one

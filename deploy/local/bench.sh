@@ -15,3 +15,4 @@ fi
 # shellcheck disable=SC1091
 . "$ROOT/.local/test/infra.env"
 "$ROOT/.venv/bin/python" -m bench.run
+"$ROOT/.venv/bin/python" -m bench.registry_lookup
