@@ -19,3 +19,6 @@ class Settings(CommonSettings):
     port: int = 8002
     mongo_db: str = "xiaoan_hazard_intake"
     place_cache_seconds: float = Field(60.0, gt=0)
+    key_retention_days: int = Field(
+        14, ge=1, le=90, description="How long a retried report is recognised (offline phones)"
+    )

@@ -8,18 +8,35 @@ consumer (hazard cases) deduplicates on it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_intake.config import Settings
 from services.hazard_intake.places import handlers as place_handlers
 from services.hazard_intake.places.cache import PlaceCache
 from services.hazard_intake.places.routes import router as places_router
+from services.hazard_intake.reports import repository as report_keys
 from services.hazard_intake.reports.routes import router as reports_router
 from shared.app import create_service_app, serve
+from shared.clock import utc_now
 from shared.runtime import open_runtime
+
+INDEXES = {report_keys.COLLECTION: report_keys.INDEXES}
+
+
+async def forget_old_keys(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> None:
+    """Drop Idempotency-Keys older than the retry window, hourly (FerretDB has no TTL index)."""
+    while True:
+        await report_keys.forget_older_than(
+            db, utc_now() - timedelta(days=settings.key_retention_days)
+        )
+        await asyncio.sleep(3600)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,11 +45,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_runtime(app, settings, indexes={}) as runtime:
+        async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             cache = PlaceCache(runtime.db, settings.place_cache_seconds)
             app.state.places = cache
             place_handlers.subscribe(runtime.broker, runtime.db, cache)
             await runtime.broker.start_consuming()
+            runtime.run_in_background(lambda: forget_old_keys(runtime.db, settings))
             runtime.mark_ready(app)
             yield
 

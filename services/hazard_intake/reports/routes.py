@@ -38,6 +38,9 @@ async def submit_report(
         )
     place = await service.resolve_place(request.app.state.places, principal, report)
     report_id = service.report_id_for(principal, key)
+    await service.check_key(runtime.db, report_id, report, request.url.path)
+    # Every request with this key publishes (a retry may follow a publish that failed); the
+    # event id and report id are the same each time, and the case service keeps the first.
     event = service.build_event(principal, report_id, report, place)
     try:
         await runtime.broker.publish(event)

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
 from services.hazard_intake.places.cache import Place, PlaceCache
+from services.hazard_intake.reports import repository
 from services.hazard_intake.reports.models import ReportCreate
 from shared.auth import Principal
 from shared.clock import utc_now
-from shared.errors import field_error
+from shared.errors import ApiError, field_error
 from shared.events import PersonRef, ReportSubmitted
+from shared.idempotency import fingerprint
 from shared.ids import derived_id
+
+
+async def check_key(
+    db: AsyncDatabase[dict[str, Any]], report_id: str, report: ReportCreate, path: str
+) -> None:
+    """Answer 422 if this Idempotency-Key was first used with another report."""
+    mine = fingerprint("POST", path, report)
+    if await repository.remember(db, report_id, mine, utc_now()) != mine:
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "该 Idempotency-Key 已用于内容不同的上报",
+            "This Idempotency-Key was already used for a different report",
+        )
 
 
 def report_id_for(principal: Principal, idempotency_key: str) -> str:

@@ -1,0 +1,71 @@
+"""Hazard intake's front door: retries never double a report, reused keys are refused."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from pymongo import AsyncMongoClient
+
+from tests.support.client import ApiClient
+from tests.support.platform import Platform
+from tests.support.waiting import wait_until
+
+REPORT = {
+    "point_id": "demo-point-kitchen",
+    "category": "food_hygiene",
+    "description": "留样柜温度异常",
+}
+
+
+async def test_hundred_concurrent_retries_make_one_report_and_identical_answers(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    acked_before = await _acked(http, platform)
+    key = uuid.uuid4().hex
+    answers = await asyncio.gather(
+        *(teacher.post("hazard_intake", "/v1/reports", REPORT, key=key) for _ in range(100))
+    )
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.text for a in answers}) == 1
+    report_id = answers[0].json()["report_id"]
+
+    mongo: AsyncMongoClient[dict] = AsyncMongoClient(platform.infra.mongo_url)
+    hazards = mongo[platform.database("hazard_cases")]["hazards"]
+    await wait_until(lambda: hazards.find_one({"_id": report_id}), what="the hazard")
+
+    # All 100 messages handled (acked) by the case service before counting hazards.
+    async def handled() -> bool:
+        return await _acked(http, platform) >= acked_before + 100
+
+    await wait_until(handled, timeout=30, what="the case service to handle all 100")
+    assert await hazards.count_documents({"description": REPORT["description"]}) == 1
+    await mongo.close()
+
+
+async def test_same_key_with_another_body_is_refused(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    key = uuid.uuid4().hex
+    first = await teacher.post("hazard_intake", "/v1/reports", REPORT, key=key)
+    assert first.status_code == 202
+    changed = {**REPORT, "description": "另一条完全不同的上报"}
+    again = await teacher.post("hazard_intake", "/v1/reports", changed, key=key)
+    assert again.status_code == 422
+    assert again.json()["error"]["code"] == "idempotency_key_reused"
+    same = await teacher.post("hazard_intake", "/v1/reports", REPORT, key=key)
+    assert same.json() == first.json()
+
+
+ACKED = (
+    'xiaoan_hazard_cases_messages_consumed_total{outcome="acked",queue="hazard_cases.open_hazards"}'
+)
+
+
+async def _acked(http: httpx.AsyncClient, platform: Platform) -> float:
+    text = (await http.get(platform.url("hazard_cases") + "/metrics")).text
+    line = next((row for row in text.splitlines() if row.startswith(ACKED)), f"{ACKED} 0")
+    return float(line.rsplit(" ", 1)[1])
