@@ -209,7 +209,9 @@ async def over_http(ids: list[str]) -> Figure:
 
         try:
             await open_loop("warm-up", get, ids[:500])
-            return await open_loop(f"GET /v1/responsibility (HTTP, {HTTP_WORKERS} workers)", get, ids)
+            return await open_loop(
+                f"GET /v1/responsibility (HTTP, {HTTP_WORKERS} workers)", get, ids
+            )
         finally:
             await client.close()
     finally:
