@@ -22,6 +22,7 @@ from services.grid_registry.coverage.routes import router as coverage_router
 from services.grid_registry.demo.seed import seed_demo
 from services.grid_registry.duties import service as duties
 from services.grid_registry.duties.routes import router as duties_router
+from services.grid_registry.excel.routes import router as excel_router
 from services.grid_registry.grids import repository as grids
 from services.grid_registry.grids.routes import router as grids_router
 from services.grid_registry.people import repository as people
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             coverage_router,
             duties_router,
             qr_router,
+            excel_router,
             audit_router,
             admin_router,
         ],

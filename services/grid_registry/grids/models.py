@@ -46,6 +46,7 @@ class GridRead(BaseModel):
     """A grid as clients see it."""
 
     grid_id: str
+    code: str | None = Field(None, description="The school's own code (from an Excel list)")
     name: str
     level: GridLevel
     parent_id: str | None

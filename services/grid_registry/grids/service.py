@@ -37,6 +37,7 @@ def to_read(doc: Document) -> GridRead:
     head = head_now(doc)
     return GridRead(
         grid_id=doc["_id"],
+        code=doc.get("code"),
         name=doc["name"],
         level=doc["level"],
         parent_id=doc.get("parent_id"),
