@@ -4,7 +4,7 @@
 #   FerretDB  v1.24.2, SQLite backend (a MongoDB wire-protocol server, built from the Go module proxy)
 #   MinIO     (an S3 server, built from the Go module proxy at a pinned pseudo-version)
 #
-# usage: deploy/local/infra.sh start|stop|status|env|build [--profile run|test]
+# usage: deploy/local/infra.sh start|stop|status|env|build|restart-broker [--profile run|test]
 #
 # Two profiles keep a running platform (`make run`) and the test suite (`make test`) apart:
 # different ports, different data folders. When AMQP_URL, MONGO_URL or S3_ENDPOINT (with
@@ -254,6 +254,20 @@ stop_rabbitmq() {
   stop_pid "$RUN/epmd.pid" epmd 5
 }
 
+# Stop and start the broker application inside its running node (the node, its data and its
+# PID stay): clients see every connection drop and come back, as in a broker restart.
+restart_rabbitmq_app() {
+  if [ -n "$external_amqp" ]; then die "RabbitMQ is external (AMQP_URL); restart it yourself"; fi
+  pid_alive "$RUN/rabbitmq.pid" || die "RabbitMQ (profile $profile) is not running"
+  (
+    rabbit_env
+    /usr/lib/rabbitmq/bin/rabbitmqctl -q stop_app
+    sleep "${BROKER_DOWN_SECONDS:-2}"
+    /usr/lib/rabbitmq/bin/rabbitmqctl -q start_app
+  )
+  wait_for RabbitMQ 60 rabbit_ready
+}
+
 # ---------------------------------------------------------------- FerretDB
 
 start_ferretdb() {
@@ -365,6 +379,9 @@ case "$command" in
     stop_pid "$RUN/minio.pid" MinIO 20
     stop_pid "$RUN/ferretdb.pid" FerretDB 20
     ;;
+  restart-broker)
+    restart_rabbitmq_app
+    ;;
   status)
     status_line RabbitMQ "$RUN/rabbitmq.pid" "$external_amqp"
     status_line FerretDB "$RUN/ferretdb.pid" "$external_mongo"
@@ -375,7 +392,7 @@ case "$command" in
     write_env
     ;;
   *)
-    echo "usage: $0 start|stop|status|env|build [--profile run|test]" >&2
+    echo "usage: $0 start|stop|status|env|build|restart-broker [--profile run|test]" >&2
     exit 2
     ;;
 esac

@@ -1,9 +1,10 @@
 """Hazard intake service: builds the app (`create_app`) and runs it (`python -m ...main`).
 
 Reports are validated against intake's own copy of the registry's places and published with
-publisher confirms; the 202 is sent only after RabbitMQ has stored the report. No database
-write is on that path: the report id is derived from reporter and Idempotency-Key, and the
-consumer (hazard cases) deduplicates on it.
+publisher confirms; the 202 is sent only after RabbitMQ has stored the report. The report id
+is derived from reporter and Idempotency-Key and the consumer (hazard cases) deduplicates on
+it; the only database write on the path is the key record (for the 422 on a reused key),
+written many reports per insert (reports/ledger.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from services.hazard_intake.places import handlers as place_handlers
 from services.hazard_intake.places.cache import PlaceCache
 from services.hazard_intake.places.routes import router as places_router
 from services.hazard_intake.reports import repository as report_keys
+from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.routes import router as reports_router
 from shared.app import create_service_app, serve
 from shared.clock import utc_now
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             cache = PlaceCache(runtime.db, settings.place_cache_seconds)
             app.state.places = cache
+            app.state.key_ledger = KeyLedger(runtime.db)
             place_handlers.subscribe(runtime.broker, runtime.db, cache)
             await runtime.broker.start_consuming()
             runtime.run_in_background(lambda: forget_old_keys(runtime.db, settings))

@@ -1,19 +1,38 @@
-"""POST /v1/reports: answered 202 only once RabbitMQ has confirmed the report."""
+"""POST /v1/reports and /v1/reports/batch: answered only once RabbitMQ has confirmed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
-from services.hazard_intake.reports import service
-from services.hazard_intake.reports.models import ReportAccepted, ReportCreate
-from shared.auth import CurrentUser
+from services.hazard_intake.reports import batch, service
+from services.hazard_intake.reports.ledger import KeyLedger
+from services.hazard_intake.reports.models import (
+    BatchAccepted,
+    ReportAccepted,
+    ReportBatch,
+    ReportCreate,
+)
+from shared.auth import CurrentUser, Principal
 from shared.dependencies import RuntimeDep
 from shared.errors import ApiError
-from shared.idempotency import IdempotencyKeyHeader, require_key
+from shared.idempotency import IdempotencyKeyHeader, fingerprint, require_key
 from shared.messaging import PublishFailed
 from shared.vocabulary import Role
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+NOT_STORED: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Not stored yet: retry with the same Idempotency-Key"}
+}
+
+
+def _may_report(principal: Principal) -> None:
+    if principal.has_role(Role.AGENCY) and len(principal.roles) == 1:
+        raise ApiError(
+            403, "forbidden", "外部单位账号不能上报隐患", "Agency accounts cannot report"
+        )
 
 
 @router.post(
@@ -21,7 +40,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"])
     status_code=202,
     response_model=ReportAccepted,
     summary="Report a hazard (retry with the same Idempotency-Key until you get a 2xx)",
-    responses={503: {"description": "Not stored yet: retry with the same Idempotency-Key"}},
+    responses=NOT_STORED,
 )
 async def submit_report(
     request: Request,
@@ -32,24 +51,43 @@ async def submit_report(
 ) -> ReportAccepted:
     """Accept a report; the same key always yields the same report id, never a second report."""
     key = require_key(idempotency_key)
-    if principal.has_role(Role.AGENCY) and len(principal.roles) == 1:
-        raise ApiError(
-            403, "forbidden", "外部单位账号不能上报隐患", "Agency accounts cannot report"
-        )
+    _may_report(principal)
     place = await service.resolve_place(request.app.state.places, principal, report)
     report_id = service.report_id_for(principal, key)
-    await service.check_key(runtime.db, report_id, report, request.url.path)
+    ledger: KeyLedger = request.app.state.key_ledger
+    await service.check_key(ledger, report_id, report, request.url.path)
     # Every request with this key publishes (a retry may follow a publish that failed); the
     # event id and report id are the same each time, and the case service keeps the first.
     event = service.build_event(principal, report_id, report, place)
     try:
         await runtime.broker.publish(event)
     except PublishFailed as exc:
-        raise ApiError(
-            503,
-            "not_stored_retry",
-            "暂时无法保存，请稍后使用同一个 Idempotency-Key 重试",
-            "Not stored yet; retry shortly with the same Idempotency-Key",
-            headers={"Retry-After": "2"},
-        ) from exc
+        raise service.not_stored() from exc
     return ReportAccepted(report_id=report_id)
+
+
+@router.post(
+    "/batch",
+    response_model=BatchAccepted,
+    summary="Send up to 100 reports queued offline; each is accepted or refused on its own",
+    responses=NOT_STORED,
+)
+async def submit_batch(
+    request: Request,
+    reports: ReportBatch,
+    principal: CurrentUser,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> BatchAccepted:
+    """Accept queued reports; resend the items answered 503 (with their same keys)."""
+    key = require_key(idempotency_key)
+    _may_report(principal)
+    return await batch.accept_batch(
+        broker=runtime.broker,
+        places=request.app.state.places,
+        ledger=request.app.state.key_ledger,
+        principal=principal,
+        batch_key=key,
+        batch_fingerprint=fingerprint("POST", request.url.path, reports),
+        items=reports.reports,
+    )

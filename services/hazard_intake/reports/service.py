@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from services.hazard_intake.places.cache import Place, PlaceCache
-from services.hazard_intake.reports import repository
+from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.models import ReportCreate
 from shared.auth import Principal
 from shared.clock import utc_now
@@ -17,18 +15,32 @@ from shared.idempotency import fingerprint
 from shared.ids import derived_id
 
 
-async def check_key(
-    db: AsyncDatabase[dict[str, Any]], report_id: str, report: ReportCreate, path: str
-) -> None:
+def key_reused() -> ApiError:
+    """Build the 422 answering a key first used with another body (IETF draft semantics)."""
+    return ApiError(
+        422,
+        "idempotency_key_reused",
+        "该 Idempotency-Key 已用于内容不同的上报",
+        "This Idempotency-Key was already used for a different report",
+    )
+
+
+def not_stored() -> ApiError:
+    """Build the 503 telling the phone to retry with the same key (the broker did not confirm)."""
+    return ApiError(
+        503,
+        "not_stored_retry",
+        "暂时无法保存，请稍后使用同一个 Idempotency-Key 重试",
+        "Not stored yet; retry shortly with the same Idempotency-Key",
+        headers={"Retry-After": "2"},
+    )
+
+
+async def check_key(ledger: KeyLedger, report_id: str, report: Any, path: str) -> None:
     """Answer 422 if this Idempotency-Key was first used with another report."""
     mine = fingerprint("POST", path, report)
-    if await repository.remember(db, report_id, mine, utc_now()) != mine:
-        raise ApiError(
-            422,
-            "idempotency_key_reused",
-            "该 Idempotency-Key 已用于内容不同的上报",
-            "This Idempotency-Key was already used for a different report",
-        )
+    if await ledger.remember(report_id, mine, utc_now()) != mine:
+        raise key_reused()
 
 
 def report_id_for(principal: Principal, idempotency_key: str) -> str:

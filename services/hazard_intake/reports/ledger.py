@@ -1,0 +1,90 @@
+"""Which body each Idempotency-Key was first used with, written in groups.
+
+Every report costs one key record, and one database round trip per report would make the
+database the front door's limit. Reports that arrive while a write is in flight wait for the
+next one, which inserts all of them at once (group commit); an offline batch of 100 reports is
+one insert. A key already present is a retry: its first fingerprint is read back and compared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from services.hazard_intake.reports import repository
+
+Document = dict[str, Any]
+DUPLICATE_KEY = 11000
+MAX_GROUP = 500  # keys in one insert
+
+
+@dataclass
+class _Pending:
+    report_id: str
+    fingerprint: str
+    created_at: datetime
+    first: asyncio.Future[str]
+
+
+class KeyLedger:
+    """Remember report keys, many per database write."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+        self._queue: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def remember(self, report_id: str, fingerprint: str, now: datetime) -> str:
+        """Record a key's fingerprint; return the fingerprint the key was first used with."""
+        (first,) = await self.remember_many([(report_id, fingerprint)], now)
+        return first
+
+    async def remember_many(self, entries: Sequence[tuple[str, str]], now: datetime) -> list[str]:
+        """Record several keys (in order); return each key's first fingerprint."""
+        loop = asyncio.get_running_loop()
+        pending = [_Pending(rid, fp, now, loop.create_future()) for rid, fp in entries]
+        self._queue.extend(pending)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_while_queued())
+        return list(await asyncio.gather(*(p.first for p in pending)))
+
+    async def _write_while_queued(self) -> None:
+        while self._queue:
+            group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+            try:
+                await self._write(group)
+            except Exception as exc:  # the callers answer 503 and the phone retries
+                for item in group:
+                    if not item.first.done():
+                        item.first.set_exception(exc)
+
+    async def _write(self, group: list[_Pending]) -> None:
+        # One key may be queued twice (a retry racing the original): insert it once.
+        unique: dict[str, _Pending] = {}
+        for item in group:
+            unique.setdefault(item.report_id, item)
+        docs = [
+            {"_id": p.report_id, "fingerprint": p.fingerprint, "created_at": p.created_at}
+            for p in unique.values()
+        ]
+        existing: set[str] = set()
+        try:
+            await self.db[repository.COLLECTION].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(error.get("code") != DUPLICATE_KEY for error in errors):
+                raise
+            existing = {docs[error["index"]]["_id"] for error in errors}
+        firsts = {p.report_id: p.fingerprint for p in unique.values()}
+        for report_id in existing:
+            first = await repository.first_fingerprint(self.db, report_id)
+            firsts[report_id] = first or firsts[report_id]
+        for item in group:
+            # A key queued twice in one group: the second sees the first one's body.
+            item.first.set_result(firsts[item.report_id])
