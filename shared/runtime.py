@@ -139,6 +139,7 @@ async def open_runtime(
             settings.s3_secret_key.get_secret_value(),
             secure=settings.s3_secure,
             region=settings.s3_region,
+            public_endpoint=settings.s3_public_endpoint,
         )
         for bucket in buckets:
 

@@ -63,6 +63,14 @@ class CommonSettings(BaseSettings):
     s3_secret_key: SecretStr = Field(SecretStr(""), validation_alias=_env("S3_SECRET_KEY"))
     s3_secure: bool = Field(False, validation_alias=_env("S3_SECURE"))
     s3_region: str = Field("us-east-1", validation_alias=_env("S3_REGION"))
+    s3_public_endpoint: str | None = Field(
+        None,
+        validation_alias=_env("S3_PUBLIC_ENDPOINT"),
+        description=(
+            "S3 as phones and browsers reach it, for presigned URLs (host:port, or a URL whose "
+            "scheme chooses TLS); unset means S3_ENDPOINT"
+        ),
+    )
 
     jwt_public_key_file: Path | None = Field(None, validation_alias=_env("JWT_PUBLIC_KEY_FILE"))
     jwt_issuer: str = Field("xiaoan-grid-registry", validation_alias=_env("JWT_ISSUER"))

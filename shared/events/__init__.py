@@ -7,10 +7,34 @@ from shared.events.base import (
     UnknownEventType,
     decode_cloudevent,
 )
-from shared.events.cases import HazardAssigned, HazardOpened
-from shared.events.grid import AssignmentsChanged, CalendarChanged, GridChanged, RiskPointChanged
-from shared.events.intake import GeoPoint, ReportSubmitted
-from shared.events.media import MediaStored
+from shared.events.cases import (
+    HazardAssigned,
+    HazardEscalated,
+    HazardOpened,
+    HazardTransitioned,
+    ReportLinked,
+)
+from shared.events.grid import (
+    AssignmentsChanged,
+    CalendarChanged,
+    GridChanged,
+    RiskPointChanged,
+    qr_token_digest,
+)
+from shared.events.intake import (
+    CheckResult,
+    DutyAction,
+    DutyCheckedIn,
+    DutyShift,
+    GeoPoint,
+    HealthCheckSession,
+    HealthCheckSubmitted,
+    IllStudent,
+    PatrolCheckedIn,
+    ReportSubmitted,
+    Symptom,
+)
+from shared.events.media import MediaRejected, MediaStored
 from shared.refs import ChainLink, PersonRef
 
 __all__ = [
@@ -19,15 +43,29 @@ __all__ = [
     "AssignmentsChanged",
     "CalendarChanged",
     "ChainLink",
+    "CheckResult",
+    "DutyAction",
+    "DutyCheckedIn",
+    "DutyShift",
     "Event",
     "GeoPoint",
     "GridChanged",
     "HazardAssigned",
+    "HazardEscalated",
     "HazardOpened",
+    "HazardTransitioned",
+    "HealthCheckSession",
+    "HealthCheckSubmitted",
+    "IllStudent",
+    "MediaRejected",
     "MediaStored",
+    "PatrolCheckedIn",
     "PersonRef",
+    "ReportLinked",
     "ReportSubmitted",
     "RiskPointChanged",
+    "Symptom",
     "UnknownEventType",
     "decode_cloudevent",
+    "qr_token_digest",
 ]

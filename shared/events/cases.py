@@ -42,3 +42,57 @@ class HazardAssigned(Event, routing_key="hazard_cases.hazard.assigned"):
     assigned_by: str = Field(description="'system' for automatic assignment, else a person id")
     status: HazardStatus
     version: int = Field(description="Hazard version after this change; newer wins")
+
+
+class HazardTransitioned(Event, routing_key="hazard_cases.hazard.transitioned"):
+    """Someone took an action on a hazard (accept, rectify, verify, reopen, reject, merge…)."""
+
+    hazard_id: str
+    grid_path: str
+    category: HazardCategory
+    risk_grade: RiskGrade | None
+    description: str
+    point_name: str | None
+    school_name: str | None
+    action: str = Field(description="The action taken (services/hazard_cases lifecycle)")
+    from_status: HazardStatus
+    status: HazardStatus
+    actor: PersonRef
+    assignee: PersonRef | None
+    reporter: PersonRef
+    rectify_by: datetime | None = Field(description="The rectification deadline after this")
+    note: str | None = Field(None, description="The reason or note given, as written")
+    merged_into: str | None = None
+    version: int = Field(description="Hazard version after this change; newer wins")
+
+
+class HazardEscalated(Event, routing_key="hazard_cases.hazard.escalated"):
+    """A hazard's timer ran out and it climbed one level up its grid chain."""
+
+    hazard_id: str
+    grid_path: str
+    category: HazardCategory
+    risk_grade: RiskGrade | None
+    description: str
+    point_name: str | None
+    school_name: str | None
+    level: int = Field(description="1 = the first level above the assignee")
+    escalated_to: PersonRef
+    reason: str = Field(description="not_accepted or overdue")
+    due_at: datetime = Field(description="When the timer ran out")
+    assignee: PersonRef | None
+    status: HazardStatus
+    rectify_by: datetime | None
+    version: int = Field(description="Hazard version after this change; newer wins")
+
+
+class ReportLinked(Event, routing_key="hazard_cases.report.linked"):
+    """A report on a place and category that already had an open hazard joined that hazard."""
+
+    report_id: str
+    hazard_id: str
+    grid_path: str
+    reporter: PersonRef
+    description: str = Field(description="What the later report said")
+    hazard_status: HazardStatus
+    version: int = Field(description="Hazard version after this change; newer wins")

@@ -7,6 +7,7 @@ whole current state and a version, so a consumer can apply them in any order.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Literal
 
 from pydantic import Field
@@ -15,6 +16,15 @@ from shared.events.base import Event
 from shared.refs import ChainLink, PersonRef
 from shared.responsibility import Assignment, Calendar
 from shared.vocabulary import GridLevel, HazardCategory, RiskGrade
+
+
+def qr_token_digest(token: str) -> str:
+    """Return how a QR token is announced: its SHA-256 in hex, which cannot be turned back.
+
+    Tokens are random (144 bits), so the digest reveals nothing that could be printed as a QR
+    code; a consumer that is shown a token hashes it and compares.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class GridChanged(Event, routing_key="grid_registry.grid.changed"):
@@ -43,6 +53,14 @@ class RiskPointChanged(Event, routing_key="grid_registry.risk_point.changed"):
     responsible: PersonRef | None
     escalation_chain: tuple[ChainLink, ...]
     version: int
+    qr_token_sha256: str | None = Field(
+        None,
+        description=(
+            "SHA-256 (hex, see qr_token_digest) of the point's current QR token; None when it "
+            "has no valid token. Announced again whenever a token is issued, replaced or revoked"
+        ),
+    )
+    check_items: tuple[str, ...] = Field((), description="The point's check list, in order")
 
 
 class AssignmentsChanged(Event, routing_key="grid_registry.assignments.changed"):

@@ -1,8 +1,13 @@
-"""Events of hazard intake: what teachers and grid members submitted."""
+"""Events of hazard intake: what teachers and grid members submitted.
+
+Hazard reports, patrols of risk points (巡查), the classes' morning and noon health checks
+(晨午检) and duty check-ins (值班签到).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,4 +39,111 @@ class ReportSubmitted(Event, routing_key="hazard_intake.report.submitted"):
     reporter: PersonRef
     reporter_scope: tuple[str, ...] = Field(description="Grid paths the reporter may act in")
     submitted_at: datetime | None = Field(None, description="Phone clock when written (offline)")
+    received_at: datetime
+
+
+class CheckResult(BaseModel):
+    """The answer to one item of a risk point's check list."""
+
+    model_config = ConfigDict(frozen=True)
+
+    item: str = Field(min_length=1, max_length=200, description="As worded in the check list")
+    ok: bool = Field(description="true: as it should be; false: a problem was found")
+    note: str | None = Field(None, max_length=500, description="What was seen (optional)")
+
+
+class PatrolCheckedIn(Event, routing_key="hazard_intake.patrol.checked_in"):
+    """Someone patrolled a risk point (presence proved by its QR code) and went through its list."""
+
+    patrol_id: str = Field(description="Derived from patroller and Idempotency-Key: retries match")
+    point_id: str
+    point_name: str
+    grid_id: str
+    grid_path: str = Field(description="Materialized path of the point's grid, for scope checks")
+    patroller: PersonRef
+    results: tuple[CheckResult, ...] = Field(description="One per item of the point's check list")
+    any_problem: bool = Field(description="Whether any item was answered not ok")
+    location: GeoPoint | None
+    photo_ids: tuple[str, ...]
+    checked_at: datetime = Field(description="Phone clock when the patrol was done (offline)")
+    received_at: datetime
+
+
+class HealthCheckSession(StrEnum):
+    """Which of the daily health checks (晨午检)."""
+
+    MORNING = "morning"  # 晨检
+    NOON = "noon"  # 午检
+
+
+class Symptom(StrEnum):
+    """What an ill student shows (因病缺勤症状)."""
+
+    FEVER = "fever"  # 发热
+    COUGH = "cough"  # 咳嗽
+    DIARRHOEA_VOMITING = "diarrhoea_vomiting"  # 腹泻、呕吐
+    RASH = "rash"  # 皮疹
+    OTHER = "other"  # 其他（须说明）
+
+
+class IllStudent(BaseModel):
+    """One ill student, with nothing that identifies them (no name, number or contact)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    symptoms: tuple[Symptom, ...] = Field(min_length=1)
+    other_symptom: str | None = Field(None, description="What 'other' is")
+    absent: bool = Field(
+        True, description="true: absent for illness; false: at school, found ill at the check"
+    )
+    note: str | None = Field(None, description="Symptoms only, e.g. 'fever since last night'")
+
+
+class HealthCheckSubmitted(Event, routing_key="hazard_intake.health_check.submitted"):
+    """A class's morning or noon health check (晨午检) was submitted."""
+
+    health_check_id: str = Field(description="Derived from submitter and Idempotency-Key")
+    grid_id: str = Field(description="The class's grid, or the school's grid")
+    grid_path: str
+    class_name: str
+    session: HealthCheckSession
+    check_date: date = Field(description="The school day checked (China time)")
+    enrolled: int | None = Field(description="Students on the class list, when given")
+    present: int
+    absent: int
+    absent_ill: int = Field(description="Of the absent, how many for illness")
+    ill_students: tuple[IllStudent, ...]
+    checked_by: PersonRef
+    checked_at: datetime | None = Field(None, description="Phone clock when submitted (offline)")
+    received_at: datetime
+
+
+class DutyShift(StrEnum):
+    """The kind of duty (值班) being checked in or out of."""
+
+    DAY = "day"  # 日间值班
+    NIGHT = "night"  # 夜间值班
+    HOLIDAY = "holiday"  # 节假日值班
+
+
+class DutyAction(StrEnum):
+    """Starting or ending a duty shift."""
+
+    CHECK_IN = "check_in"  # 到岗签到
+    CHECK_OUT = "check_out"  # 离岗签退
+
+
+class DutyCheckedIn(Event, routing_key="hazard_intake.duty.checked_in"):
+    """The person on duty at a grid (school, township, bureau) checked in or out (值班签到)."""
+
+    duty_checkin_id: str = Field(description="Derived from the person and Idempotency-Key")
+    grid_id: str
+    grid_path: str
+    grid_name: str
+    person: PersonRef
+    action: DutyAction
+    shift: DutyShift
+    note: str | None
+    location: GeoPoint | None
+    checked_at: datetime = Field(description="Phone clock when checked in or out (offline)")
     received_at: datetime
