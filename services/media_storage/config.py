@@ -19,6 +19,17 @@ class Settings(CommonSettings):
     port: int = 8003
     mongo_db: str = "xiaoan_media_storage"
     bucket: str = "xiaoan-media"
-    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    upload_url_seconds: int = Field(300, ge=30, le=900)
-    view_url_seconds: int = Field(300, ge=30, le=900)
+    max_upload_bytes: int = Field(10 * 1024 * 1024, gt=0, description="S3 refuses larger files")
+    max_image_pixels: int = Field(
+        40_000_000, gt=0, description="Width × height read from the header, before decoding"
+    )
+    upload_url_seconds: int = Field(300, ge=10, le=900, description="Life of an upload policy")
+    view_url_seconds: int = Field(300, ge=1, le=900, description="Life of a viewing URL")
+    thumbnail_px: int = Field(320, ge=32, le=2048, description="Long side of the thumbnail")
+    image_quality: int = Field(85, ge=30, le=95, description="JPEG/WebP quality when re-encoding")
+    check_concurrency: int = Field(
+        2, ge=1, le=16, description="Uploads decoded at once per process (bounds memory)"
+    )
+    upload_retention_days: int = Field(
+        1, ge=1, description="S3 deletes uploads never confirmed after this many days"
+    )

@@ -1,7 +1,9 @@
 """Media storage service: builds the app (`create_app`) and runs it (`python -m ...main`).
 
-Phones upload photos straight to S3 through short-lived presigned URLs; the service checks
-what arrived before anyone may view it, and announces stored media (MediaStored).
+Phones upload photos straight to S3 through short-lived POST policies; the service checks what
+arrived (size, magic bytes, pixel count from the header), serves only a re-encoded copy without
+metadata, and announces the outcome (MediaStored, MediaRejected). It hears ReportSubmitted to
+let the managers of a report's grid see its photos.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.media_storage.config import Settings
+from services.media_storage.media import handlers, service
 from services.media_storage.media import repository as media
+from services.media_storage.media.images import ImageWorker, Limits
 from services.media_storage.media.routes import router as media_router
 from shared import idempotency
 from shared.app import create_service_app, serve
@@ -20,6 +24,7 @@ from shared.dependencies import IDEMPOTENCY_COLLECTION
 from shared.runtime import open_runtime
 
 INDEXES = {media.COLLECTION: media.INDEXES, IDEMPOTENCY_COLLECTION: idempotency.INDEXES}
+UPLOADS_PREFIX = "uploads/"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,7 +36,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(
             app, settings, indexes=INDEXES, buckets=[settings.bucket]
         ) as runtime:
+            assert runtime.store is not None
+            # Uploads never confirmed (they may carry GPS) do not stay in the bucket.
+            await runtime.store.expire_prefix(
+                settings.bucket, UPLOADS_PREFIX, days=settings.upload_retention_days
+            )
+            app.state.image_worker = ImageWorker(
+                Limits(
+                    max_bytes=settings.max_upload_bytes,
+                    max_pixels=settings.max_image_pixels,
+                    thumbnail_px=settings.thumbnail_px,
+                    quality=settings.image_quality,
+                ),
+                concurrency=settings.check_concurrency,
+            )
+            service.register_metrics(runtime.metrics)
             await runtime.start_outbox_relay(app, [media.COLLECTION])
+            handlers.subscribe(runtime.broker, runtime.db)
+            await runtime.broker.start_consuming()
             runtime.mark_ready(app)
             yield
 
@@ -39,8 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         title="Xiaoan media storage (图片存储)",
         description=(
-            "Upload slots (presigned S3 URLs valid for minutes), upload checks, and short-lived "
-            "viewing URLs for photos of hazards and their rectification."
+            "Upload slots (S3 POST policies valid for minutes), checks of what was uploaded "
+            "(size, type, pixel count; metadata such as GPS removed), and short-lived viewing "
+            "URLs for photos of hazards and their rectification."
         ),
         lifespan=lifespan,
         routers=[media_router],

@@ -1,4 +1,4 @@
-"""Upload slots and stored media."""
+"""Upload slots and stored media, as clients see them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from services.media_storage.media.checks import ImageType
 
 
 class MediaPurpose(StrEnum):
@@ -15,11 +17,12 @@ class MediaPurpose(StrEnum):
     RECTIFICATION = "rectification"
 
 
-class ImageType(StrEnum):
-    """Accepted image types."""
+class MediaStatus(StrEnum):
+    """pending until confirmed; then stored (served) or rejected (deleted, never served)."""
 
-    JPEG = "image/jpeg"
-    PNG = "image/png"
+    PENDING = "pending"
+    STORED = "stored"
+    REJECTED = "rejected"
 
 
 class UploadRequest(BaseModel):
@@ -32,28 +35,66 @@ class UploadRequest(BaseModel):
         },
     )
 
-    content_type: ImageType
-    size_bytes: int = Field(gt=0, description="Exact size of the file to upload")
+    content_type: ImageType = Field(description="image/jpeg, image/png or image/webp (no HEIC)")
+    size_bytes: int = Field(gt=0, description="Size of the file to upload, in bytes")
     purpose: MediaPurpose = MediaPurpose.FINDING
 
 
 class UploadSlot(BaseModel):
-    """Where and until when to PUT the file; then call confirm."""
+    """An S3 POST policy: send multipart/form-data to `url` with `fields`, then `file` last."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "media_id": "0f8e2d6c4b1a49e8a7d3c5b2e1f09876",
+                    "url": "https://s3.example.cn/xiaoan-media",
+                    "fields": {
+                        "key": "uploads/2026/11/0f8e2d6c4b1a49e8a7d3c5b2e1f09876",
+                        "Content-Type": "image/jpeg",
+                        "policy": "eyJleHBpcmF0aW9uIjoi...",
+                        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+                        "x-amz-credential": "xiaoan/20261123/us-east-1/s3/aws4_request",
+                        "x-amz-date": "20261123T081500Z",
+                        "x-amz-signature": "5d1c...",
+                    },
+                    "expires_at": "2026-11-23T08:20:00Z",
+                    "max_bytes": 10485760,
+                }
+            ]
+        }
+    )
 
     media_id: str
-    upload_url: str
-    method: str = "PUT"
-    headers: dict[str, str]
-    expires_at: datetime
+    url: str = Field(description="Where to POST the form (S3, as phones reach it)")
+    fields: dict[str, str] = Field(description="Form fields to send as given, before the file")
+    expires_at: datetime = Field(description="The policy is refused by S3 after this")
+    max_bytes: int = Field(description="S3 refuses a larger file (EntityTooLarge)")
+
+
+class Rejection(BaseModel):
+    """Why an upload was refused."""
+
+    reason: str = Field(examples=["not_an_image"])
+    message_zh: str
+    message_en: str
 
 
 class MediaRead(BaseModel):
-    """A stored photo; `view_url` is short-lived."""
+    """A photo; the URLs are given only once it was checked and stored, and expire in minutes."""
 
     media_id: str
-    status: str
-    content_type: str
-    size_bytes: int
+    status: MediaStatus
     purpose: MediaPurpose
+    content_type: str = Field(description="Of the served image (declared one while pending)")
+    size_bytes: int
+    width: int | None = None
+    height: int | None = None
+    owner_id: str
+    report_id: str | None = Field(None, description="The report the photo was attached to")
     created_at: datetime
-    view_url: str | None = None
+    stored_at: datetime | None = None
+    rejection: Rejection | None = None
+    view_url: str | None = Field(None, description="Presigned GET of the image")
+    thumbnail_url: str | None = Field(None, description="Presigned GET of a 320 px JPEG")
+    urls_expire_at: datetime | None = None

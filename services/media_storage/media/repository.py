@@ -1,4 +1,4 @@
-"""Media documents in MongoDB (collection `media`)."""
+"""Media documents in MongoDB (collection `media`); `_id` is the media id."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ from typing import Any
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.media_storage.media.models import MediaStatus
+
 COLLECTION = "media"
-INDEXES = [IndexModel([("owner_id", 1), ("created_at", -1)], name="owner")]
-PENDING, STORED, REJECTED = "pending", "stored", "rejected"
+INDEXES = [
+    IndexModel([("owner_id", 1), ("created_at", -1)], name="owner"),
+    IndexModel([("report_id", 1)], name="report"),
+]
 
 Document = dict[str, Any]
+HIDDEN = {"outbox": 0}
 
 
 async def insert(db: AsyncDatabase[Document], doc: Document) -> None:
@@ -21,12 +26,26 @@ async def insert(db: AsyncDatabase[Document], doc: Document) -> None:
 
 async def get(db: AsyncDatabase[Document], media_id: str) -> Document | None:
     """Return one media document, or None."""
-    return await db[COLLECTION].find_one({"_id": media_id}, {"outbox": 0})
+    return await db[COLLECTION].find_one({"_id": media_id}, HIDDEN)
 
 
-async def set_status(
-    db: AsyncDatabase[Document], media_id: str, expected: str, update: Document
-) -> bool:
-    """Apply `update` if the media is still in status `expected`; tell whether it was."""
-    result = await db[COLLECTION].update_one({"_id": media_id, "status": expected}, update)
+async def leave_pending(db: AsyncDatabase[Document], media_id: str, update: Document) -> bool:
+    """Apply `update` if the media is still pending; tell whether it was (one atomic write)."""
+    result = await db[COLLECTION].update_one(
+        {"_id": media_id, "status": MediaStatus.PENDING.value}, update
+    )
     return result.modified_count == 1
+
+
+async def attach(
+    db: AsyncDatabase[Document], media_id: str, *, owner_id: str, report_id: str, fields: Document
+) -> bool:
+    """Record the report a photo belongs to, if it is the owner's and in no other report.
+
+    Touches only the report fields, so it commutes with the confirm (before or after it).
+    """
+    result = await db[COLLECTION].update_one(
+        {"_id": media_id, "owner_id": owner_id, "report_id": {"$in": [None, report_id]}},
+        {"$set": {"report_id": report_id, **fields}},
+    )
+    return result.matched_count == 1

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.media_storage.dependencies import ImageWorkerDep, Metrics, SettingsDep, Store
 from services.media_storage.media import service
-from services.media_storage.media.models import MediaRead, UploadRequest, UploadSlot
+from services.media_storage.media.models import MediaRead, MediaStatus, UploadRequest, UploadSlot
 from services.media_storage.media.repository import COLLECTION
 from shared.auth import CurrentUser
-from shared.dependencies import Db, Idempotency, Relay, RuntimeDep
+from shared.dependencies import Db, Idempotency, Relay
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1", tags=["media"])
@@ -21,20 +22,20 @@ async def request_upload(
     upload: UploadRequest,
     principal: CurrentUser,
     db: Db,
-    runtime: RuntimeDep,
+    store: Store,
+    settings: SettingsDep,
     idempotency: Idempotency,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    """Reserve a media id and get a presigned PUT URL valid for minutes."""
-    assert runtime.store is not None
+    """Reserve a media id and get an S3 POST policy valid for minutes (422 above the limit).
+
+    Then POST multipart/form-data to `url` with every entry of `fields` and the file as `file`
+    (last), and call confirm.
+    """
 
     async def write() -> tuple[int, UploadSlot]:
         slot = await service.request_upload(
-            db=db,
-            store=runtime.store,
-            settings=request.app.state.settings,  # type: ignore[arg-type]
-            principal=principal,
-            upload=upload,
+            db=db, store=store, settings=settings, principal=principal, upload=upload
         )
         return 201, slot
 
@@ -44,40 +45,48 @@ async def request_upload(
 
 
 @router.post(
-    "/media/{media_id}/confirm", response_model=MediaRead, summary="Confirm an upload (idempotent)"
+    "/media/{media_id}/confirm",
+    response_model=MediaRead,
+    summary="Check an upload and store or reject it (idempotent)",
+    responses={409: {"description": "Nothing uploaded yet / 尚未上传"}},
 )
 async def confirm_upload(
     media_id: str,
-    request: Request,
     principal: CurrentUser,
     db: Db,
-    runtime: RuntimeDep,
+    store: Store,
+    settings: SettingsDep,
+    worker: ImageWorkerDep,
+    metrics: Metrics,
     relay: Relay,
 ) -> MediaRead:
-    """Check what arrived in S3 and accept it."""
-    assert runtime.store is not None
-    media, newly_stored = await service.confirm(
+    """Check size, type (magic bytes) and pixel count, strip the metadata, keep a thumbnail.
+
+    422 `media_rejected` names the reason (detail code too_large, not_an_image,
+    too_many_pixels or unreadable); the upload is deleted and never served.
+    """
+    outcome = await service.confirm(
         db=db,
-        store=runtime.store,
-        settings=request.app.state.settings,
+        store=store,
+        settings=settings,
+        worker=worker,
+        metrics=metrics,
         principal=principal,
         media_id=media_id,
     )
-    if newly_stored:
+    if outcome.changed:
         relay.notify(COLLECTION, media_id)
+    media = outcome.media
+    if media.status is MediaStatus.REJECTED and media.rejection is not None:
+        raise service.rejection_error(media.rejection.reason)
     return media
 
 
-@router.get("/media/{media_id}", response_model=MediaRead, summary="A photo and a short-lived URL")
+@router.get("/media/{media_id}", response_model=MediaRead, summary="A photo and short-lived URLs")
 async def view_media(
-    media_id: str, request: Request, principal: CurrentUser, db: Db, runtime: RuntimeDep
+    media_id: str, principal: CurrentUser, db: Db, store: Store, settings: SettingsDep
 ) -> MediaRead:
-    """Return one of your photos with a viewing URL that expires in minutes."""
-    assert runtime.store is not None
+    """Return a photo to its owner, or to anyone whose scope covers its report's grid (else 404)."""
     return await service.view(
-        db=db,
-        store=runtime.store,
-        settings=request.app.state.settings,
-        principal=principal,
-        media_id=media_id,
+        db=db, store=store, settings=settings, principal=principal, media_id=media_id
     )

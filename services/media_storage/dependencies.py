@@ -1,0 +1,44 @@
+"""Media-storage-specific request dependencies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.media_storage.config import Settings
+from services.media_storage.media.images import ImageWorker
+from shared.observability.metrics import ServiceMetrics
+from shared.storage import ObjectStore
+
+
+def get_settings(request: Request) -> Settings:
+    """Return the service's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> ObjectStore:
+    """Return the S3 client (opened at start-up)."""
+    store: ObjectStore | None = request.app.state.runtime.store
+    if store is None:
+        raise RuntimeError("media storage started without S3")
+    return store
+
+
+def get_image_worker(request: Request) -> ImageWorker:
+    """Return the worker that checks and cleans uploads off the event loop."""
+    worker: ImageWorker = request.app.state.image_worker
+    return worker
+
+
+def get_metrics(request: Request) -> ServiceMetrics:
+    """Return the service's metrics."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    return metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+Store = Annotated[ObjectStore, Depends(get_store)]
+ImageWorkerDep = Annotated[ImageWorker, Depends(get_image_worker)]
+Metrics = Annotated[ServiceMetrics, Depends(get_metrics)]

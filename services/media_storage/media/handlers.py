@@ -1,0 +1,22 @@
+"""Consumers of media storage: a submitted report makes its photos visible in its grid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.media_storage.media import service
+from shared.events import ReportSubmitted
+from shared.messaging import Broker, Delivery
+
+
+def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Register media storage's handlers on `broker`."""
+
+    async def on_report_submitted(event: ReportSubmitted, delivery: Delivery) -> None:
+        # Setting the same report fields again changes nothing: redelivery is harmless.
+        if event.photo_ids:
+            await service.attach_report(db, event)
+
+    broker.subscribe("attach_reports", [ReportSubmitted], on_report_submitted)

@@ -1,0 +1,86 @@
+"""Cleaning an upload: upright, re-encoded from its pixels, nothing of its metadata left."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import ExifTags, Image
+
+from services.media_storage.media.checks import ImageType, Rejected, RejectReason
+from services.media_storage.media.images import Limits, clean
+
+LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_pixels=40_000_000, thumbnail_px=320)
+SECRET = b"23 deg 28' 34.0\" N, 111 deg 16' 45.0\" E"
+
+
+def phone_exif(orientation: int) -> Image.Exif:
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = orientation
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    exif[ExifTags.Base.ImageDescription] = SECRET.decode()
+    exif[ExifTags.IFD.GPSInfo] = {
+        ExifTags.GPS.GPSLatitudeRef: "N",
+        ExifTags.GPS.GPSLatitude: (23.0, 28.0, 34.0),
+        ExifTags.GPS.GPSLongitudeRef: "E",
+        ExifTags.GPS.GPSLongitude: (111.0, 16.0, 45.0),
+    }
+    return exif
+
+
+def photo(fmt: str, mode: str = "RGB", size: tuple[int, int] = (800, 400)) -> bytes:
+    image = Image.new("RGB", size, "red")
+    # The left half is blue, so the orientation can be seen in the pixels.
+    image.paste("blue", (0, 0, size[0] // 2, size[1]))
+    image = image.convert(mode, palette=Image.Palette.ADAPTIVE) if mode == "P" else image
+    image = image.convert(mode)
+    out = io.BytesIO()
+    extra: dict[str, object] = {"exif": phone_exif(6)}
+    if fmt == "JPEG":
+        extra |= {"comment": SECRET, "xmp": b"<x:xmpmeta>" + SECRET + b"</x:xmpmeta>"}
+    image.save(out, fmt, **extra)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "kind"),
+    [
+        ("JPEG", "RGB", ImageType.JPEG),
+        ("PNG", "RGB", ImageType.PNG),
+        ("PNG", "RGBA", ImageType.PNG),
+        ("PNG", "P", ImageType.PNG),
+        ("WEBP", "RGB", ImageType.WEBP),
+    ],
+)
+def test_metadata_is_gone_and_the_photo_is_upright(fmt: str, mode: str, kind: ImageType) -> None:
+    result = clean(photo(fmt, mode), LIMITS)
+    assert result.content_type is kind
+    served = Image.open(io.BytesIO(result.data))
+    assert dict(served.getexif()) == {}
+    assert not {"exif", "xmp", "comment", "icc_profile"} & set(served.info)
+    assert SECRET not in result.data
+    assert b"PhoneCo" not in result.data
+    # Orientation 6 (rotate 90° clockwise): 800×400 becomes 400×800, blue half on top.
+    assert (result.width, result.height) == served.size == (400, 800)
+    rgb = served.convert("RGB")
+    assert rgb.getpixel((200, 100)) == pytest.approx((0, 0, 255), abs=8)
+    assert rgb.getpixel((200, 700)) == pytest.approx((255, 0, 0), abs=8)
+    thumbnail = Image.open(io.BytesIO(result.thumbnail))
+    assert thumbnail.format == "JPEG"
+    assert thumbnail.size == (160, 320)
+    assert dict(thumbnail.getexif()) == {}
+
+
+def test_a_truncated_photo_is_unreadable() -> None:
+    data = photo("JPEG")
+    with pytest.raises(Rejected) as refused:
+        clean(data[: len(data) // 2], LIMITS)
+    assert refused.value.reason is RejectReason.UNREADABLE
+
+
+def test_a_header_that_lies_about_its_size_is_unreadable() -> None:
+    data = bytearray(photo("PNG"))
+    data[16:24] = (801).to_bytes(4, "big") + (400).to_bytes(4, "big")  # IHDR width, height
+    with pytest.raises(Rejected) as refused:
+        clean(bytes(data), LIMITS)
+    assert refused.value.reason is RejectReason.UNREADABLE
