@@ -68,12 +68,18 @@ start() {
   # shellcheck disable=SC1091
   . "$STATE/infra.env"
   mkdir -p "$RUN" "$LOGS"
-  local cc_port reg_port
+  local cc_port reg_port intake_port media_port
   cc_port=$(port_of COMMAND_CENTRE 8000)
   reg_port=$(port_of GRID_REGISTRY 8001)
+  intake_port=$(port_of HAZARD_INTAKE 8002)
+  media_port=$(port_of MEDIA_STORAGE 8003)
   export XIAOAN_ENV=dev
   export GRID_REGISTRY_DEMO_DATA=true AGENCY_INTEGRATION_DEMO_DATA=true
-  export XIAOAN_CORS_ORIGINS="[\"http://127.0.0.1:$cc_port\",\"http://localhost:$cc_port\"]"
+  # The browser pages: the command centre's board and intake's phone page (/m/).
+  export XIAOAN_CORS_ORIGINS="[\"http://127.0.0.1:$cc_port\",\"http://localhost:$cc_port\",\"http://127.0.0.1:$intake_port\",\"http://localhost:$intake_port\"]"
+  export HAZARD_INTAKE_REGISTRY_PUBLIC_URL=${HAZARD_INTAKE_REGISTRY_PUBLIC_URL:-http://127.0.0.1:$reg_port}
+  export HAZARD_INTAKE_MEDIA_PUBLIC_URL=${HAZARD_INTAKE_MEDIA_PUBLIC_URL:-http://127.0.0.1:$media_port}
+  export GRID_REGISTRY_QR_BASE_URL=${GRID_REGISTRY_QR_BASE_URL:-http://127.0.0.1:$intake_port/q}
   export COMMAND_CENTRE_TOKEN_URL=${COMMAND_CENTRE_TOKEN_URL:-http://127.0.0.1:$reg_port/v1/auth/token}
 
   local entry name prefix default
@@ -101,6 +107,7 @@ print_summary() {
   校安 Xiaoan is running (dev mode, demo county 示范县).
 
   Command centre (指挥中心):  http://127.0.0.1:$cc_port/
+  Teachers' phone page:       http://127.0.0.1:$intake_port/m/  (printed QR codes open /q/<token>)
   Services:                   command_centre :$cc_port  grid_registry :$reg_port  hazard_intake :$intake_port
                               media_storage :$(port_of MEDIA_STORAGE 8003)  hazard_cases :$(port_of HAZARD_CASES 8004)  notifications :$(port_of NOTIFICATIONS 8005)  agency_integration :$(port_of AGENCY_INTEGRATION 8006)
   API documents:              http://127.0.0.1:<port>/docs

@@ -22,3 +22,11 @@ class Settings(CommonSettings):
     key_retention_days: int = Field(
         14, ge=1, le=90, description="How long a retried report is recognised (offline phones)"
     )
+    registry_public_url: str = Field(
+        "http://127.0.0.1:8001",
+        description="The registry as phones reach it (log-in, QR codes); given to the phone page",
+    )
+    media_public_url: str = Field(
+        "http://127.0.0.1:8003",
+        description="Media storage as phones reach it (photo uploads); given to the phone page",
+    )

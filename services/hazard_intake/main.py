@@ -18,7 +18,14 @@ from typing import Any
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.hazard_intake.checkins import handlers as checkin_handlers
+from services.hazard_intake.checkins.routes import router as checkins_router
 from services.hazard_intake.config import Settings
+from services.hazard_intake.mobile.routes import router as mobile_router
+from services.hazard_intake.open311 import handlers as open311_handlers
+from services.hazard_intake.open311 import repository as open311_store
+from services.hazard_intake.open311.client_routes import router as open311_clients_router
+from services.hazard_intake.open311.routes import router as open311_router
 from services.hazard_intake.places import handlers as place_handlers
 from services.hazard_intake.places.cache import PlaceCache
 from services.hazard_intake.places.routes import router as places_router
@@ -29,7 +36,7 @@ from shared.app import create_service_app, serve
 from shared.clock import utc_now
 from shared.runtime import open_runtime
 
-INDEXES = {report_keys.COLLECTION: report_keys.INDEXES}
+INDEXES = {report_keys.COLLECTION: report_keys.INDEXES, **open311_store.INDEXES}
 
 
 async def forget_old_keys(db: AsyncDatabase[dict[str, Any]], settings: Settings) -> None:
@@ -52,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.places = cache
             app.state.key_ledger = KeyLedger(runtime.db)
             place_handlers.subscribe(runtime.broker, runtime.db, cache)
+            checkin_handlers.subscribe(runtime.broker, runtime.db)
+            open311_handlers.subscribe(runtime.broker, runtime.db)
             await runtime.broker.start_consuming()
             runtime.run_in_background(lambda: forget_old_keys(runtime.db, settings))
             runtime.mark_ready(app)
@@ -65,7 +74,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Idempotency-Key; a 202 means the report is stored and will not be lost or doubled."
         ),
         lifespan=lifespan,
-        routers=[reports_router, places_router],
+        routers=[
+            reports_router,
+            places_router,
+            checkins_router,
+            mobile_router,
+            open311_router,
+            open311_clients_router,
+        ],
     )
 
 

@@ -11,8 +11,9 @@ from services.grid_registry.grids import service as grids
 from services.grid_registry.qr import service
 from services.grid_registry.qr.models import QrResolved, QrTokenRead
 from services.grid_registry.qr.render import label_png, sheet_pdf
+from services.grid_registry.risk_points.repository import COLLECTION as POINTS
 from shared.auth import CurrentUser
-from shared.dependencies import Db
+from shared.dependencies import Db, Relay
 
 router = APIRouter(prefix="/v1", tags=["qr codes"])
 
@@ -33,18 +34,22 @@ async def issue_token(
     request: Request,
     principal: CurrentUser,
     db: Db,
+    relay: Relay,
     replace: Annotated[bool, Query()] = False,
 ) -> QrTokenRead:
     """Return the point's token, issuing one when there is none or when replacing."""
-    return await service.issue(
+    issued = await service.issue(
         db=db, principal=principal, point_id=point_id, base_url=_base_url(request), replace=replace
     )
+    relay.notify(POINTS, point_id)
+    return issued
 
 
 @router.delete("/qr/{token}", status_code=204, summary="Revoke a QR token")
-async def revoke_token(token: str, principal: CurrentUser, db: Db) -> Response:
+async def revoke_token(token: str, principal: CurrentUser, db: Db, relay: Relay) -> Response:
     """Revoke it: scanning it answers 404 from now on."""
-    await service.revoke(db=db, principal=principal, token=token)
+    point_id = await service.revoke(db=db, principal=principal, token=token)
+    relay.notify(POINTS, point_id)
     return Response(status_code=204)
 
 
@@ -62,11 +67,14 @@ async def resolve_token(token: str, principal: CurrentUser, db: Db) -> QrResolve
     responses={200: {"content": {"image/png": {}}}},
     summary="The point's printable QR label (PNG)",
 )
-async def label(point_id: str, request: Request, principal: CurrentUser, db: Db) -> Response:
+async def label(
+    point_id: str, request: Request, principal: CurrentUser, db: Db, relay: Relay
+) -> Response:
     """Render the label with the point's current token (issuing one if needed)."""
     point_label = await service.label_for(
         db=db, principal=principal, point_id=point_id, base_url=_base_url(request)
     )
+    relay.notify(POINTS, point_id)
     image = await asyncio.to_thread(label_png, point_label)
     return Response(image, media_type="image/png")
 

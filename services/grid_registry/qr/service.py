@@ -1,7 +1,9 @@
 """Issuing, revoking and resolving the QR tokens stuck on risk points, and their label sheets.
 
 A token is random (not derived from the point), so it cannot be guessed; revoking it (a label
-was torn off, photographed, or the point moved) stops it resolving at once.
+was torn off, photographed, or the point moved) stops it resolving at once. Every change of a
+point's token is announced (RiskPointChanged with the token's SHA-256, never the token), in the
+same document write, so intake can check patrol scans without asking the registry.
 """
 
 from __future__ import annotations
@@ -23,13 +25,47 @@ from services.grid_registry.risk_points import service as risk_points
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, not_found
+from shared.outbox import push_outbox
 
 Document = dict[str, Any]
+
+MAX_ATTEMPTS = 3  # a point changed meanwhile for another reason (an assignment): read again
 
 
 def url_for(base_url: str, token: str) -> str:
     """Return what the printed QR code encodes."""
     return f"{base_url.rstrip('/')}/{token}"
+
+
+def _changed_meanwhile() -> ApiError:
+    return ApiError(
+        409,
+        "changed_meanwhile",
+        "二维码刚被他人更换，请刷新",
+        "The QR code was just replaced; reload",
+    )
+
+
+async def _point_to(
+    db: AsyncDatabase[Document], place: responsibility.Place, token: str | None
+) -> bool:
+    """Give the point `token` (None: none) and announce it, in one document write.
+
+    The version goes up and RiskPointChanged (with the token's digest) goes into the point's
+    outbox, so intake learns of the token without ever seeing it. Returns False, writing
+    nothing, when the point changed since `place` was read.
+    """
+    point = place.point
+    assert point is not None
+    now = utc_now()
+    version = int(point["version"]) + 1
+    after = {**point, "qr_token": token, "version": version, "updated_at": now}
+    event = risk_points.announcement(responsibility.Place(after, place.grids), now)
+    result = await db[points.COLLECTION].update_one(
+        {"_id": point["_id"], "version": point["version"], "qr_token": point.get("qr_token")},
+        {"$set": {"qr_token": token, "version": version, "updated_at": now}, **push_outbox(event)},
+    )
+    return result.modified_count == 1
 
 
 async def issue(
@@ -40,12 +76,14 @@ async def issue(
     base_url: str,
     replace: bool,
 ) -> QrTokenRead:
-    """Return the point's token, issuing one if it has none (or if `replace`, revoking the old)."""
+    """Return the point's token, issuing one if it has none (or if `replace`, revoking the old).
+
+    The caller notifies the outbox relay for the point (a new token is announced).
+    """
     require_manager(principal)
     place = await risk_points.get_in_scope(db=db, principal=principal, point_id=point_id)
-    point = place.point
-    assert point is not None
-    old = point.get("qr_token")
+    assert place.point is not None
+    old = place.point.get("qr_token")
     if old and not replace:
         return QrTokenRead(point_id=point_id, token=old, url=url_for(base_url, old))
     token = secrets.token_urlsafe(18)
@@ -54,23 +92,23 @@ async def issue(
         {
             "_id": token,
             "point_id": point_id,
-            "grid_path": point["grid_path"],
+            "grid_path": place.point["grid_path"],
             "created_at": utc_now(),
             "created_by": principal.user_id,
             "revoked_at": None,
         },
     )
-    result = await db[points.COLLECTION].update_one(
-        {"_id": point_id, "qr_token": old}, {"$set": {"qr_token": token, "updated_at": utc_now()}}
-    )
-    if result.modified_count != 1:
+    written = False
+    for _ in range(MAX_ATTEMPTS):
+        if written := await _point_to(db, place, token):
+            break
+        place = await risk_points.get_in_scope(db=db, principal=principal, point_id=point_id)
+        assert place.point is not None
+        if place.point.get("qr_token") != old:  # someone else issued one meanwhile
+            break
+    if not written:
         await repository.revoke(db, token)
-        raise ApiError(
-            409,
-            "changed_meanwhile",
-            "二维码刚被他人更换，请刷新",
-            "The QR code was just replaced; reload",
-        )
+        raise _changed_meanwhile()
     if old:
         await repository.revoke(db, old)
     await audit.record(
@@ -85,8 +123,12 @@ async def issue(
     return QrTokenRead(point_id=point_id, token=token, url=url_for(base_url, token))
 
 
-async def revoke(*, db: AsyncDatabase[Document], principal: Principal, token: str) -> None:
-    """Revoke a token of the caller's subtree so that it no longer resolves."""
+async def revoke(*, db: AsyncDatabase[Document], principal: Principal, token: str) -> str:
+    """Revoke a token of the caller's subtree so that it no longer resolves; return its point.
+
+    The point forgets the token (announced, so intake stops accepting it) before the token
+    record is marked revoked: a crash in between leaves a record that a retry still finds.
+    """
     require_manager(principal)
     record = await repository.get(db, token)
     if (
@@ -95,19 +137,31 @@ async def revoke(*, db: AsyncDatabase[Document], principal: Principal, token: st
         or not principal.covers(record["grid_path"])
     ):
         raise not_found("二维码", "QR code")
+    point_id = str(record["point_id"])
+    for _ in range(MAX_ATTEMPTS):
+        place = await responsibility.load_point_place(db, point_id)
+        if place is None or place.point is None or place.point.get("qr_token") != token:
+            break  # the point carries another token (or none) already
+        if await _point_to(db, place, None):
+            break
+    else:
+        raise ApiError(
+            409,
+            "changed_meanwhile",
+            "该风险点刚被他人修改，请重试",
+            "The risk point was just changed; try again",
+        )
     await repository.revoke(db, token)
-    await db[points.COLLECTION].update_one(
-        {"_id": record["point_id"], "qr_token": token}, {"$set": {"qr_token": None}}
-    )
     await audit.record(
         db,
         actor=principal,
         action="qr.revoked",
         target_kind="point",
-        target_id=record["point_id"],
+        target_id=point_id,
         before={"token_tail": token[-4:]},
         after=None,
     )
+    return point_id
 
 
 async def resolve(*, db: AsyncDatabase[Document], principal: Principal, token: str) -> QrResolved:

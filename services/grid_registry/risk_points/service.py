@@ -18,7 +18,7 @@ from services.grid_registry.targets import Target, changed_event, to_storage
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import field_error, not_found
-from shared.events import RiskPointChanged
+from shared.events import RiskPointChanged, qr_token_digest
 from shared.ids import new_id
 from shared.outbox import new_outbox
 
@@ -88,6 +88,8 @@ def announcement(place: responsibility.Place, at: Any) -> RiskPointChanged:
         responsible=answer.responsible.person,
         escalation_chain=answer.chain,
         version=doc["version"],
+        qr_token_sha256=qr_token_digest(doc["qr_token"]) if doc.get("qr_token") else None,
+        check_items=tuple(doc.get("check_items", [])),
     )
 
 

@@ -1,0 +1,58 @@
+"""Open311 clients: county operators register them (api_key shown once), list and revoke them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from services.hazard_intake.open311 import clients
+from services.hazard_intake.open311.dependencies import Operator, Places
+from services.hazard_intake.open311.models import ClientCreate, ClientCreated, ClientRead
+from shared.dependencies import Db
+from shared.idempotency import IdempotencyKeyHeader, require_key
+
+router = APIRouter(prefix="/v1/open311/clients", tags=["open311 clients"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClientCreated,
+    summary="Register an Open311 client filing into a grid (answers its api_key once)",
+    responses={200: {"model": ClientCreated, "description": "A retry: the client, no api_key"}},
+)
+async def register_client(
+    request: Request,
+    client_in: ClientCreate,
+    principal: Operator,
+    db: Db,
+    places: Places,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Register a client; a retry with the same key answers 200 without the api_key."""
+    new, created = await clients.register(
+        db=db,
+        places=places,
+        principal=principal,
+        client_in=client_in,
+        idempotency_key=require_key(idempotency_key),
+        path=request.url.path,
+    )
+    headers = {"Cache-Control": "no-store"}
+    if not new:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(jsonable_encoder(created), status_code=201 if new else 200, headers=headers)
+
+
+@router.get("", response_model=list[ClientRead], summary="Open311 clients of your area")
+async def list_clients(principal: Operator, db: Db) -> list[ClientRead]:
+    """List the clients filing into your subtree, revoked ones included."""
+    return await clients.list_visible(db=db, principal=principal)
+
+
+@router.delete("/{client_id}", status_code=204, summary="Revoke an Open311 client's api_key")
+async def revoke_client(client_id: str, principal: Operator, db: Db) -> Response:
+    """Revoke it: its api_key is refused from now on (its requests stay visible)."""
+    await clients.revoke(db=db, principal=principal, client_id=client_id)
+    return Response(status_code=204)

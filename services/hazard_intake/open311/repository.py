@@ -1,0 +1,96 @@
+"""Open311 clients (`open311_clients`) and the requests filed through Open311 (`open311_requests`).
+
+A client document holds only the hash of its api_key. A request document is written before its
+report is published (so a status event can never arrive before it) and shown once `published`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.hazard_intake.open311.status import StatusChange
+from shared import mongo
+
+CLIENTS = "open311_clients"
+REQUESTS = "open311_requests"
+INDEXES = {
+    CLIENTS: [IndexModel([("grid_path", 1)], name="grid_path")],
+    REQUESTS: [IndexModel([("requested_at", DESCENDING)], name="requested_at")],
+}
+# What never leaves this service: the submitter's contact details.
+PUBLIC = {"contact": 0}
+
+Document = dict[str, Any]
+
+
+async def insert_client(db: AsyncDatabase[Document], doc: Document) -> bool:
+    """Store a new client; False if one with its id exists (a retried registration)."""
+    return await mongo.insert_once(db[CLIENTS], doc)
+
+
+async def get_client(db: AsyncDatabase[Document], client_id: str) -> Document | None:
+    """Return one client, or None."""
+    return await db[CLIENTS].find_one({"_id": client_id})
+
+
+async def clients(db: AsyncDatabase[Document], query: Document) -> list[Document]:
+    """Return the clients matching `query`, oldest first, without their key hashes."""
+    cursor = db[CLIENTS].find(query, {"key_hash": 0, "fingerprint": 0}).sort("created_at", 1)
+    return [doc async for doc in cursor]
+
+
+async def revoke_client(db: AsyncDatabase[Document], client_id: str, at: datetime) -> None:
+    """Mark a client revoked (keeps the first revocation time)."""
+    await db[CLIENTS].update_one(
+        {"_id": client_id, "revoked_at": None}, {"$set": {"revoked_at": at}}
+    )
+
+
+async def insert_request(db: AsyncDatabase[Document], doc: Document) -> bool:
+    """Store a filed request unless its id exists (a retry with the same Idempotency-Key)."""
+    return await mongo.insert_once(db[REQUESTS], doc)
+
+
+async def mark_published(db: AsyncDatabase[Document], request_id: str) -> None:
+    """Show a request: the broker confirmed its report."""
+    await db[REQUESTS].update_one({"_id": request_id}, {"$set": {"published": True}})
+
+
+async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> bool:
+    """Apply a hazard's newer status to its request; False if older, or not filed here.
+
+    Not an upsert (unlike shared.mongo.set_if_newer): every hazard's events arrive here, and
+    only those of requests filed through Open311 belong in this collection.
+    """
+    fields: Document = {
+        "hazard_status": change.hazard_status.value,
+        "hazard_version": change.version,
+        "status": change.shown.status,
+        "status_notes": change.shown.status_notes,
+        "updated_at": change.at,
+        # An event about the hazard proves its report was published.
+        "published": True,
+    }
+    if change.agency_responsible:
+        fields["agency_responsible"] = change.agency_responsible
+    result = await db[REQUESTS].update_one(
+        {"_id": change.hazard_id, "hazard_version": {"$lt": change.version}}, {"$set": fields}
+    )
+    return result.modified_count == 1
+
+
+async def find_requests(
+    db: AsyncDatabase[Document], query: Document, *, limit: int
+) -> list[Document]:
+    """Return published requests matching `query`, newest first, without contact details."""
+    cursor = (
+        db[REQUESTS]
+        .find({**query, "published": True}, PUBLIC)
+        .sort("requested_at", DESCENDING)
+        .limit(limit)
+    )
+    return [doc async for doc in cursor]
