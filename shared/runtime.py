@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import mongo
+from shared import clock, mongo
 from shared.auth.tokens import TokenVerifier
 from shared.messaging.broker import Broker
 from shared.observability.metrics import ServiceMetrics
@@ -104,6 +104,7 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Connect to MongoDB, RabbitMQ and (if `buckets`) S3; expose them on `app.state`."""
     metrics: ServiceMetrics = app.state.metrics
+    clock.use_offset_file(settings.clock_offset_file)
     client = mongo.connect(settings.mongo_url, app_name=settings.service_name)
     db = client[settings.mongo_db]
 

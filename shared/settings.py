@@ -77,6 +77,11 @@ class CommonSettings(BaseSettings):
     jwt_audience: str = Field("xiaoan", validation_alias=_env("JWT_AUDIENCE"))
 
     cors_origins: tuple[str, ...] = Field((), validation_alias=_env("XIAOAN_CORS_ORIGINS"))
+    clock_offset_file: Path | None = Field(
+        None,
+        validation_alias=_env("XIAOAN_CLOCK_OFFSET_FILE"),
+        description="Development and tests only: seconds to add to the clock (shared/clock.py)",
+    )
 
     @property
     def is_dev(self) -> bool:
@@ -94,6 +99,8 @@ class CommonSettings(BaseSettings):
             problems.append("S3_SECRET_KEY is empty or a placeholder")
         if self.jwt_public_key_file is None:
             problems.append("JWT_PUBLIC_KEY_FILE is not set")
+        if self.clock_offset_file is not None:
+            problems.append("XIAOAN_CLOCK_OFFSET_FILE moves the clock (tests only)")
         if problems:
             raise ValueError("refusing to start in prod mode: " + "; ".join(problems))
         return self

@@ -7,7 +7,6 @@ environment file that script writes is read when the variables are not set.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shlex
 from collections.abc import AsyncIterator, Iterator
@@ -16,8 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.platform import Platform
-from tests.support.servers import InfraEnv, RabbitAdmin, unique_name
+from tests.support.platform import Platform, running_platform
 
 ROOT = Path(__file__).resolve().parent.parent
 TIERS = ("unit", "integration", "e2e", "browser", "static")
@@ -44,27 +42,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, parts[0]))
 
 
-async def _vhost(infra: InfraEnv, name: str, create: bool) -> None:
-    admin = RabbitAdmin(infra.management_url)
-    try:
-        await (admin.create_vhost(name) if create else admin.delete_vhost(name))
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Every service as a process (end-to-end and browser tiers), started once per run."""
-    infra = InfraEnv.from_environment()
-    vhost = unique_name("e2e")
-    asyncio.run(_vhost(infra, vhost, create=True))
-    running = Platform.create(infra, vhost, tmp_path_factory.mktemp("platform"))
-    try:
-        asyncio.run(running.start())
+    with running_platform(tmp_path_factory.mktemp("platform")) as running:
         yield running
-    finally:
-        running.stop()
-        asyncio.run(_vhost(infra, vhost, create=False))
 
 
 @pytest.fixture

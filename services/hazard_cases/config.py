@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import CommonSettings
@@ -17,3 +18,13 @@ class Settings(CommonSettings):
     service_name: str = "hazard_cases"
     port: int = 8004
     mongo_db: str = "xiaoan_hazard_cases"
+    duplicate_window_hours: float = Field(
+        72,
+        ge=0,
+        le=24 * 90,
+        description="A report on the same point and category joins the "
+        "open hazard reported within this many hours (0: never join)",
+    )
+    timer_interval_seconds: float = Field(
+        1.0, gt=0, le=300, description="How often each replica checks the escalation timers"
+    )

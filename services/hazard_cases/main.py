@@ -1,25 +1,36 @@
 """Hazard case service: builds the app (`create_app`) and runs it (`python -m ...main`).
 
-Consumes reports (one hazard per report id, whatever the redeliveries) and the registry's
-changes (to know who answers for each place), and publishes each hazard's changes through the
-outbox kept inside the hazard document.
+Consumes reports (one hazard per report id, whatever the redeliveries; a repeated report on an
+open point and category joins that hazard) and the registry's changes (to know who answers for
+each place); runs the lifecycle actions and, in every replica, the escalation timers; and
+publishes each hazard's changes through the outbox kept inside the hazard document.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
 from services.hazard_cases.config import Settings
-from services.hazard_cases.hazards import handlers
+from services.hazard_cases.deadlines import repository as deadlines
+from services.hazard_cases.deadlines.routes import router as deadlines_router
+from services.hazard_cases.hazards import claims, handlers, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
+from shared import idempotency
 from shared.app import create_service_app, serve
+from shared.dependencies import IDEMPOTENCY_COLLECTION
 from shared.runtime import open_runtime
 
-INDEXES = {hazards.COLLECTION: hazards.INDEXES}
+INDEXES = {
+    hazards.COLLECTION: hazards.INDEXES,
+    IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
+    claims.COLLECTION: [],
+    deadlines.COLLECTION: [],
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,8 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             relay = await runtime.start_outbox_relay(app, [hazards.COLLECTION])
-            handlers.subscribe(runtime.broker, runtime.db, relay)
+            policies = deadlines.PolicyBook(runtime.db)
+            app.state.policies = policies
+            window = timedelta(hours=settings.duplicate_window_hours)
+            handlers.subscribe(runtime.broker, runtime.db, relay, policies, window)
             await runtime.broker.start_consuming()
+            interval = settings.timer_interval_seconds
+            runtime.run_in_background(
+                lambda: timers.run_timers(runtime.db, policies, relay, interval)
+            )
             runtime.mark_ready(app)
             yield
 
@@ -43,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "verified and closed, with deadlines, escalation and an append-only timeline."
         ),
         lifespan=lifespan,
-        routers=[hazards_router],
+        routers=[hazards_router, deadlines_router],
     )
 
 

@@ -15,12 +15,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
-from tests.support.servers import InfraEnv, unique_name
+from tests.support.servers import InfraEnv, RabbitAdmin, unique_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -134,7 +137,16 @@ class Platform:
             "S3_SECRET_KEY": infra.s3_secret_key,
             "JWT_PUBLIC_KEY_FILE": infra.jwt_public_key_file,
             "XIAOAN_RETRY_DELAYS_MS": json.dumps([200, 1000, 3000]),
-            "XIAOAN_CORS_ORIGINS": json.dumps([f"http://127.0.0.1:{ports['command_centre']}"]),
+            "XIAOAN_CORS_ORIGINS": json.dumps(
+                [f"http://127.0.0.1:{ports[name]}" for name in ("command_centre", "hazard_intake")]
+            ),
+            # The phone page (served by intake) and the QR codes it opens.
+            "HAZARD_INTAKE_REGISTRY_PUBLIC_URL": f"http://127.0.0.1:{ports['grid_registry']}",
+            "HAZARD_INTAKE_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{ports['media_storage']}",
+            "GRID_REGISTRY_QR_BASE_URL": f"http://127.0.0.1:{ports['hazard_intake']}/q",
+            # Many tests report on the demo points: each report opens its own hazard unless a
+            # test sets a window in a grid's deadline policy.
+            "HAZARD_CASES_DUPLICATE_WINDOW_HOURS": "0",
             "GRID_REGISTRY_DEMO_DATA": "true",
             "AGENCY_INTEGRATION_DEMO_DATA": "true",
             "AGENCY_INTEGRATION_WEBHOOK_RETRY_SECONDS": json.dumps([0.5, 1, 2]),
@@ -147,6 +159,10 @@ class Platform:
                 f"{prefix}PORT": str(ports[name]),
                 f"{prefix}MONGO_DB": f"{db_prefix}_{name}",
                 f"{prefix}BUCKET": unique_name("e2e-media") if name == "media_storage" else "",
+                # Deadlines and escalation run on a clock the tests can move (tokens do not).
+                "XIAOAN_CLOCK_OFFSET_FILE": (
+                    str(platform.clock_file) if name == "hazard_cases" else ""
+                ),
                 # Only the registry signs tokens; the others verify with the public key.
                 "JWT_PRIVATE_KEY_FILE": (
                     infra.jwt_private_key_file if name == "grid_registry" else ""
@@ -157,6 +173,15 @@ class Platform:
                 name, ports[name], env, workdir / f"{name}.log"
             )
         return platform
+
+    @property
+    def clock_file(self) -> Path:
+        """The file holding how far the case service's clock is moved ahead, in seconds."""
+        return self.workdir / "clock-offset-seconds"
+
+    def move_clock(self, ahead: timedelta) -> None:
+        """Move the case service's clock (every replica) to `ahead` of real time."""
+        self.clock_file.write_text(str(ahead.total_seconds()))
 
     def url(self, name: str) -> str:
         """Return the base URL of service `name`."""
@@ -187,3 +212,26 @@ class Platform:
         """Return the database name of service `name`."""
         prefix = SERVICES[name]
         return self.services[name].env[f"{prefix}MONGO_DB"]
+
+
+async def _vhost(infra: InfraEnv, name: str, create: bool) -> None:
+    admin = RabbitAdmin(infra.management_url)
+    try:
+        await (admin.create_vhost(name) if create else admin.delete_vhost(name))
+    finally:
+        await admin.close()
+
+
+@contextmanager
+def running_platform(workdir: Path) -> Iterator[Platform]:
+    """Start every service on a fresh vhost and fresh databases; stop them afterwards."""
+    infra = InfraEnv.from_environment()
+    vhost = unique_name("e2e")
+    asyncio.run(_vhost(infra, vhost, create=True))
+    running = Platform.create(infra, vhost, workdir)
+    try:
+        asyncio.run(running.start())
+        yield running
+    finally:
+        running.stop()
+        asyncio.run(_vhost(infra, vhost, create=False))

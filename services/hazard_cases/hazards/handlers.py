@@ -1,29 +1,45 @@
-"""Consumers of the case service: a report opens a hazard; registry changes assign waiting ones."""
+"""Consumers of the case service: a report opens (or joins) a hazard; registry changes assign
+waiting ones; a merge tells the hazard merged into."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.hazard_cases.hazards import repository, service
+from services.hazard_cases.deadlines.repository import PolicyBook
+from services.hazard_cases.hazards import opening, repository
+from services.hazard_cases.hazards.lifecycle import Action
 from services.hazard_cases.places import handlers as places
-from shared.events import ReportSubmitted
+from shared.events import HazardTransitioned, ReportSubmitted
 from shared.messaging import Broker, Delivery
 from shared.outbox import OutboxRelay
 
 
-def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]], relay: OutboxRelay) -> None:
+def subscribe(
+    broker: Broker,
+    db: AsyncDatabase[dict[str, Any]],
+    relay: OutboxRelay,
+    policies: PolicyBook,
+    duplicate_window: timedelta,
+) -> None:
     """Register the case service's handlers on `broker`."""
 
     async def on_report_submitted(event: ReportSubmitted, delivery: Delivery) -> None:
         # Insert-or-nothing on the report id: a second delivery finds the hazard and stops.
-        await service.open_from_report(db, event)
-        relay.notify(repository.COLLECTION, event.report_id)
+        written = await opening.handle_report(db, policies, event, duplicate_window)
+        if written is not None:
+            relay.notify(repository.COLLECTION, written)
 
     async def retry_waiting(point_id: str | None, grid_id: str | None) -> None:
-        for hazard_id in await service.assign_waiting(db, point_id, grid_id):
+        for hazard_id in await opening.assign_waiting(db, policies, point_id, grid_id):
             relay.notify(repository.COLLECTION, hazard_id)
 
+    async def on_transitioned(event: HazardTransitioned, delivery: Delivery) -> None:
+        if event.action == Action.MERGE and event.merged_into:
+            await opening.record_merge(db, event)
+
     broker.subscribe("open_hazards", [ReportSubmitted], on_report_submitted)
+    broker.subscribe("merged_hazards", [HazardTransitioned], on_transitioned)
     places.subscribe(broker, db, retry_waiting)

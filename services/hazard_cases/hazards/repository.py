@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
@@ -16,6 +17,7 @@ INDEXES = [
     IndexModel([("assignee.person_id", 1)], name="assignee"),
     IndexModel([("reporter.person_id", 1)], name="reporter"),
     IndexModel([("reported_at", DESCENDING)], name="reported_at"),
+    IndexModel([("next_check_at", 1)], name="next_check_at"),
 ]
 
 Document = dict[str, Any]
@@ -56,3 +58,29 @@ async def page(
     cursor = db[COLLECTION].find(query, HIDDEN).sort("reported_at", DESCENDING)
     items = [doc async for doc in cursor.skip(skip).limit(limit)]
     return items, await db[COLLECTION].count_documents(query)
+
+
+async def due(db: AsyncDatabase[Document], now: datetime, limit: int) -> list[Document]:
+    """Return hazards whose timer ran out by `now`, the most overdue first."""
+    cursor = db[COLLECTION].find({"next_check_at": {"$lte": now}}, HIDDEN)
+    return [doc async for doc in cursor.sort("next_check_at", 1).limit(limit)]
+
+
+async def link_if_new(
+    db: AsyncDatabase[Document], hazard_id: str, version: int, report_id: str, update: Document
+) -> bool:
+    """Apply a link update if the hazard is at `version` and the report is not linked yet."""
+    result = await db[COLLECTION].update_one(
+        {"_id": hazard_id, "version": version, "linked_report_ids": {"$ne": report_id}}, update
+    )
+    return result.modified_count == 1
+
+
+async def link_once(
+    db: AsyncDatabase[Document], hazard_id: str, linked_id: str, update: Document
+) -> bool:
+    """Apply a link update unless `linked_id` is linked already (whatever the version)."""
+    result = await db[COLLECTION].update_one(
+        {"_id": hazard_id, "linked_report_ids": {"$ne": linked_id}}, update
+    )
+    return result.modified_count == 1

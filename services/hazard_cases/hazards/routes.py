@@ -1,18 +1,32 @@
-"""HTTP routes of hazards (reading; the lifecycle's writes come with the case-management work)."""
+"""HTTP routes of hazards: reading them, and taking actions on them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
 
-from services.hazard_cases.hazards import service
-from services.hazard_cases.hazards.models import HazardPage, HazardRead
+from services.hazard_cases.hazards import actions, service
+from services.hazard_cases.hazards.models import (
+    ACTION_EXAMPLES,
+    ActionBody,
+    HazardPage,
+    HazardRead,
+)
+from services.hazard_cases.hazards.repository import COLLECTION
 from shared.auth import CurrentUser
-from shared.dependencies import Db
+from shared.dependencies import Db, Idempotency, Relay
+from shared.idempotency import IdempotencyKeyHeader
 from shared.vocabulary import HazardStatus
 
 router = APIRouter(prefix="/v1/hazards", tags=["hazards"])
+
+ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "You may see the hazard but not take this action"},
+    404: {"description": "No such hazard in your scope"},
+    409: {"description": "The state does not allow it: the allowed actions are listed"},
+}
 
 
 @router.get("", response_model=HazardPage, summary="Hazards you may see, newest first")
@@ -34,3 +48,37 @@ async def list_hazards(
 async def get_hazard(hazard_id: str, principal: CurrentUser, db: Db) -> HazardRead:
     """Return a hazard you may see (404 otherwise)."""
     return await service.get_visible(db=db, principal=principal, hazard_id=hazard_id)
+
+
+@router.post(
+    "/{hazard_id}/actions",
+    response_model=HazardRead,
+    responses=ACTION_ERRORS,
+    summary="Take an action: accept, rectify, verify, reopen, assign, reject, merge, supervise…",
+)
+async def take_action(
+    hazard_id: str,
+    request: Request,
+    body: Annotated[ActionBody, Body(openapi_examples=ACTION_EXAMPLES)],
+    principal: CurrentUser,
+    db: Db,
+    relay: Relay,
+    idempotency: Idempotency,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Change a hazard's state; status, assignee and deadlines change only through actions."""
+
+    async def write() -> tuple[int, HazardRead]:
+        doc = await actions.act(
+            db=db,
+            policies=request.app.state.policies,
+            principal=principal,
+            hazard_id=hazard_id,
+            body=body,
+        )
+        relay.notify(COLLECTION, hazard_id)
+        return 200, service.to_read(doc)
+
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=body, write=write
+    )

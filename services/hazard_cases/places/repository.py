@@ -39,3 +39,39 @@ async def grids_upward(db: AsyncDatabase[Document], grid_path: str) -> list[Docu
     ids = [part for part in reversed(grid_path.split("/")) if part]
     docs = await asyncio.gather(*(get(db, GRIDS, grid_id) for grid_id in ids))
     return [doc for doc in docs if doc is not None]
+
+
+def _people_of(assignments: list[Document]) -> list[Document]:
+    """Return every person an assignment list names (heads, members, rotation rosters)."""
+    found = []
+    for assignment in assignments:
+        if assignment.get("valid_to"):
+            continue
+        if assignment.get("person"):
+            found.append(assignment["person"])
+        for turn in (assignment.get("rotation") or {}).get("roster", []):
+            if turn.get("person"):
+                found.append(turn["person"])
+    return found
+
+
+async def person_in_scope(
+    db: AsyncDatabase[Document], person_id: str, scope: tuple[str, ...]
+) -> Document | None:
+    """Return a person (id and name) who holds a current responsibility inside `scope`."""
+    for collection, path_field in ((GRIDS, "grid_path"), (POINTS, "grid_path")):
+        async for doc in db[collection].find(
+            {
+                "$or": [
+                    {"assignments.person.person_id": person_id},
+                    {"assignments.rotation.roster.person.person_id": person_id},
+                ]
+            },
+            {"assignments": 1, path_field: 1},
+        ):
+            if not any(str(doc.get(path_field, "")).startswith(root) for root in scope):
+                continue
+            for person in _people_of(doc.get("assignments", [])):
+                if person.get("person_id") == person_id:
+                    return {"person_id": person_id, "name": person.get("name", "")}
+    return None

@@ -1,0 +1,363 @@
+"""Opening hazards from reports, assigning them to whoever answered for the place at the time,
+and joining a repeated report to the hazard already open for the same point and category.
+
+Every change is one document write carrying its events in the outbox, and a hazard's id is its
+first report's id, so a report delivered twice opens (or joins) once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.hazard_cases.deadlines.policy import DeadlinePolicy
+from services.hazard_cases.deadlines.repository import PolicyBook
+from services.hazard_cases.hazards import claims, escalation, repository
+from services.hazard_cases.hazards.lifecycle import OPEN_STATUSES
+from services.hazard_cases.hazards.timeline import entry
+from services.hazard_cases.places import repository as places
+from shared.clock import utc_now
+from shared.events import (
+    HazardAssigned,
+    HazardOpened,
+    HazardTransitioned,
+    PersonRef,
+    ReportLinked,
+    ReportSubmitted,
+)
+from shared.ids import derived_id
+from shared.outbox import new_outbox, push_outbox
+from shared.responsibility import Assignment, Calendar, GridOnPath, resolve
+from shared.vocabulary import GridLevel, HazardCategory, HazardStatus, RiskGrade
+
+Document = dict[str, Any]
+
+
+class TargetNotStoredYet(Exception):
+    """The open hazard a report should join is claimed but not written yet: retry shortly."""
+
+
+@dataclass(frozen=True)
+class WhoAnswers:
+    """Who answered for a place when a hazard was reported, and whom it escalates to."""
+
+    point: Document | None
+    assignee: PersonRef | None
+    slot: str | None
+    chain: list[Document]
+
+
+def _assignments(doc: Document | None) -> list[Assignment] | None:
+    if doc is None or "assignments" not in doc:
+        return None
+    return [Assignment.model_validate(item) for item in doc["assignments"]]
+
+
+async def who_answered(
+    db: AsyncDatabase[Document], point_id: str | None, grid_path: str, at: datetime
+) -> WhoAnswers:
+    """Return who answered for a point or grid at `at`, from this service's registry copy."""
+    point = await places.get(db, places.POINTS, point_id) if point_id else None
+    grids_upward = [
+        GridOnPath(
+            grid_id=doc["_id"],
+            name=doc.get("name", ""),
+            level=GridLevel(doc.get("level", GridLevel.ZONE.value)),
+            assignments=tuple(_assignments(doc) or ()),
+            calendar=Calendar.model_validate(doc["calendar"]) if doc.get("calendar") else None,
+        )
+        for doc in await places.grids_upward(db, grid_path)
+    ]
+    result = resolve(_assignments(point) if point_id else None, grids_upward, at)
+    chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
+    unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
+    slot = result.responsible.slot.value if result.responsible.slot else None
+    return WhoAnswers(point, result.responsible.person, slot, unique)
+
+
+def _assigned_entry(assignee: PersonRef, at: datetime) -> Document:
+    return entry(
+        "assigned",
+        f"系统按网格责任自动分派给 {assignee.name}",
+        f"Assigned automatically to {assignee.name}, who answers for this place",
+        actor=None,
+        responsible=assignee,
+        at=at,
+        status=HazardStatus.ASSIGNED,
+    )
+
+
+def _timers(
+    policy: DeadlinePolicy,
+    grade: RiskGrade | None,
+    category: HazardCategory,
+    reported_at: datetime,
+    assigned_at: datetime | None,
+) -> Document:
+    """Return the deadline fields of a hazard (acceptance counts from the assignment)."""
+    rectify_by = policy.rectify_by(grade, category, reported_at)
+    accept_by = policy.acknowledge_by(grade, assigned_at) if assigned_at else None
+    status = HazardStatus.ASSIGNED if assigned_at else HazardStatus.REPORTED
+    return {
+        "rectify_by": rectify_by,
+        "accept_by": accept_by,
+        "major": policy.is_major(grade),
+        "next_check_at": escalation.first_check(status, accept_by, rectify_by),
+    }
+
+
+def _assigned_event(doc: Document, assignee: PersonRef, version: int) -> HazardAssigned:
+    return HazardAssigned(
+        hazard_id=doc["_id"],
+        grid_path=doc["grid_path"],
+        category=doc["category"],
+        description=doc["description"],
+        point_name=doc.get("point_name"),
+        assignee=assignee,
+        assigned_by="system",
+        status=HazardStatus.ASSIGNED,
+        version=version,
+    )
+
+
+async def handle_report(
+    db: AsyncDatabase[Document], policies: PolicyBook, event: ReportSubmitted, window: timedelta
+) -> str | None:
+    """Open a hazard for a report, or join it to the open one at its point; return the hazard
+    id written (None when a redelivery changed nothing). `window` is the service's default;
+    a county's policy may set its own."""
+    if await repository.get(db, event.report_id) is not None:
+        return None  # opened before: a redelivery
+    policy, _ = await policies.for_path(event.grid_path)
+    if policy.duplicate_window_hours is not None:
+        window = timedelta(hours=policy.duplicate_window_hours)
+    if event.point_id is None or not window:
+        return event.report_id if await open_hazard(db, policies, event) else None
+    key = claims.key(event.point_id, event.category)
+    while True:
+        claim = await claims.get(db, key)
+        if claim is None:
+            if await claims.take(db, key, event.report_id, event.received_at):
+                break
+            continue  # another report claimed it first: look again
+        holder = claim["hazard_id"]
+        if holder == event.report_id:
+            break  # ours, from an earlier attempt that stopped before the hazard was written
+        target = await repository.get(db, holder)
+        if target is None:
+            raise TargetNotStoredYet(holder)
+        open_now = HazardStatus(target["status"]) in OPEN_STATUSES
+        if open_now and target["reported_at"] >= event.received_at - window:
+            linked = await link_report(db, target, event)
+            if linked is None:
+                continue  # the hazard changed meanwhile: look again
+            return target["_id"] if linked else None
+        if await claims.replace(db, key, holder, event.report_id, event.received_at):
+            break
+    return event.report_id if await open_hazard(db, policies, event) else None
+
+
+async def link_report(
+    db: AsyncDatabase[Document], target: Document, event: ReportSubmitted
+) -> bool | None:
+    """Join a report to an open hazard; the reporter is told through ReportLinked.
+
+    Returns True when joined, False when it had been joined before, None when the hazard
+    changed meanwhile (look again).
+    """
+    version = target["version"] + 1
+    linked = ReportLinked(
+        event_id=derived_id("ReportLinked", event.report_id),
+        report_id=event.report_id,
+        hazard_id=target["_id"],
+        grid_path=target["grid_path"],
+        reporter=event.reporter,
+        description=event.description,
+        hazard_status=HazardStatus(target["status"]),
+        version=version,
+    )
+    assignee = target.get("assignee")
+    update = {
+        "$set": {"version": version, "updated_at": utc_now()},
+        "$push": {
+            "linked_report_ids": event.report_id,
+            "linked_reporter_ids": event.reporter.person_id,
+            "linked_reports": {
+                "report_id": event.report_id,
+                "reporter": event.reporter.model_dump(),
+                "description": event.description,
+                "photo_ids": list(event.photo_ids),
+                "received_at": event.received_at,
+            },
+            "timeline": entry(
+                "report_linked",
+                f"{event.reporter.name} 再次上报同一隐患，已并入本隐患：{event.description}",
+                f"{event.reporter.name} reported the same hazard again; joined here",
+                actor=event.reporter,
+                responsible=PersonRef.model_validate(assignee) if assignee else None,
+                at=utc_now(),
+                details={"report_id": event.report_id},
+            ),
+            **push_outbox(linked)["$push"],
+        },
+    }
+    if await repository.link_if_new(db, target["_id"], target["version"], event.report_id, update):
+        return True
+    fresh = await repository.get(db, target["_id"])
+    if fresh is not None and event.report_id in fresh.get("linked_report_ids", []):
+        return False
+    return None
+
+
+async def open_hazard(
+    db: AsyncDatabase[Document], policies: PolicyBook, event: ReportSubmitted
+) -> bool:
+    """Open the hazard a report describes and assign it; False if it was opened before."""
+    answer = await who_answered(db, event.point_id, event.grid_path, event.received_at)
+    point, assignee = answer.point, answer.assignee
+    reporter = event.reporter
+    grade = RiskGrade(point["risk_grade"]) if point and point.get("risk_grade") else None
+    policy, _ = await policies.for_path(event.grid_path)
+    now = utc_now()
+    opened = HazardOpened(
+        hazard_id=event.report_id,
+        report_id=event.report_id,
+        point_id=event.point_id,
+        point_name=point.get("name") if point else None,
+        grid_id=event.grid_id,
+        grid_path=event.grid_path,
+        school_name=point.get("school_name") if point else None,
+        category=event.category,
+        risk_grade=grade,
+        description=event.description,
+        reporter=reporter,
+        status=HazardStatus.REPORTED,
+        reported_at=event.received_at,
+        version=1,
+    )
+    timeline = [
+        entry(
+            "reported",
+            f"{reporter.name} 上报隐患",
+            f"Reported by {reporter.name}",
+            actor=reporter,
+            responsible=assignee,
+            at=event.received_at,
+            status=HazardStatus.REPORTED,
+        )
+    ]
+    status, version = HazardStatus.REPORTED, 1
+    doc: Document = {
+        "_id": event.report_id,
+        "category": event.category.value,
+        "description": event.description,
+        "location": event.location.model_dump() if event.location else None,
+        "photo_ids": list(event.photo_ids),
+        "point_id": event.point_id,
+        "point_name": opened.point_name,
+        "school_name": opened.school_name,
+        "grid_id": event.grid_id,
+        "grid_path": event.grid_path,
+        "risk_grade": grade.value if grade else None,
+        "reporter": reporter.model_dump(),
+        "assignee": assignee.model_dump() if assignee else None,
+        "escalation_chain": answer.chain,
+        "escalation_level": 0,
+        "responsible_slot": answer.slot,
+        "reported_at": event.received_at,
+        "submitted_at": event.submitted_at,
+        "linked_report_ids": [],
+        "linked_reporter_ids": [],
+    }
+    events: list[HazardOpened | HazardAssigned] = [opened]
+    if assignee is not None:
+        status, version = HazardStatus.ASSIGNED, 2
+        timeline.append(_assigned_entry(assignee, now))
+        events.append(_assigned_event(doc, assignee, version))
+    doc.update(
+        {
+            **_timers(policy, grade, event.category, event.received_at, now if assignee else None),
+            "status": status.value,
+            "updated_at": now,
+            "version": version,
+            "timeline": timeline,
+            **new_outbox(*events),
+        }
+    )
+    return await repository.insert_new(db, doc)
+
+
+async def assign_waiting(
+    db: AsyncDatabase[Document], policies: PolicyBook, point_id: str | None, grid_id: str | None
+) -> list[str]:
+    """Assign hazards that waited for the registry to say who answers for their place.
+
+    Each is given to whoever answered at the moment it was reported.
+    """
+    assigned = []
+    for doc in await repository.waiting(db, point_id=point_id, grid_id=grid_id):
+        answer = await who_answered(db, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
+        if answer.assignee is None:
+            continue
+        point = answer.point or {}
+        grade_value = point.get("risk_grade", doc.get("risk_grade"))
+        grade = RiskGrade(grade_value) if grade_value else None
+        policy, _ = await policies.for_path(doc["grid_path"])
+        now = utc_now()
+        version = doc["version"] + 1
+        fields = {
+            "status": HazardStatus.ASSIGNED.value,
+            "assignee": answer.assignee.model_dump(),
+            "escalation_chain": answer.chain,
+            "responsible_slot": answer.slot,
+            "point_name": point.get("name", doc.get("point_name")),
+            "school_name": point.get("school_name", doc.get("school_name")),
+            "risk_grade": grade.value if grade else None,
+            **_timers(policy, grade, HazardCategory(doc["category"]), doc["reported_at"], now),
+            "updated_at": now,
+            "version": version,
+        }
+        event = _assigned_event({**doc, **fields}, answer.assignee, version)
+        update = {
+            "$set": fields,
+            "$push": {
+                "timeline": _assigned_entry(answer.assignee, now),
+                **push_outbox(event)["$push"],
+            },
+        }
+        if await repository.update_if_version(db, doc["_id"], doc["version"], update):
+            assigned.append(doc["_id"])
+    return assigned
+
+
+async def record_merge(db: AsyncDatabase[Document], event: HazardTransitioned) -> bool:
+    """Note on a hazard that another was merged into it (once); its reporter may then see it."""
+    assert event.merged_into is not None
+    reporter = event.reporter
+    update = {
+        "$set": {"updated_at": utc_now()},
+        "$inc": {"version": 1},
+        "$push": {
+            "linked_report_ids": event.hazard_id,
+            "linked_reporter_ids": reporter.person_id,
+            "linked_reports": {
+                "report_id": event.hazard_id,
+                "reporter": reporter.model_dump(),
+                "description": event.description,
+                "merged_by": event.actor.model_dump(),
+            },
+            "timeline": entry(
+                "merged_in",
+                f"{event.actor.name} 将 {reporter.name} 上报的隐患合并到本隐患：{event.description}",
+                f"{event.actor.name} merged {reporter.name}'s report into this hazard",
+                actor=event.actor,
+                responsible=None,
+                at=event.occurred_at,
+                details={"hazard_id": event.hazard_id},
+            ),
+        },
+    }
+    return await repository.link_once(db, event.merged_into, event.hazard_id, update)

@@ -1,0 +1,114 @@
+"""The escalation timers: every replica looks for hazards whose timer ran out, and each
+escalation is one write guarded by the hazard's version, so however many replicas look at the
+same hazard, each step happens exactly once (the losers' writes match nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import Counter
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.hazard_cases.deadlines.repository import PolicyBook
+from services.hazard_cases.hazards import escalation, repository
+from services.hazard_cases.hazards import events as hazard_events
+from services.hazard_cases.hazards.escalation import REASON_LABELS, Step
+from services.hazard_cases.hazards.timeline import entry
+from shared.clock import utc_now
+from shared.events import PersonRef
+from shared.outbox import OutboxRelay, push_outbox
+from shared.vocabulary import HazardStatus
+
+Document = dict[str, Any]
+BATCH = 500
+
+ESCALATIONS = Counter(
+    "xiaoan_hazard_escalations_total", "Escalations written by this process", ["reason"]
+)
+log = logging.getLogger(__name__)
+
+
+def _update(doc: Document, step: Step, now: datetime) -> Document:
+    """Return the write of one step (or of the end of the chain, which announces nothing)."""
+    version = doc["version"] + 1
+    fields: Document = {"next_check_at": step.next_check_at, "version": version}
+    if step.to is None:
+        return {"$set": fields}
+    target = PersonRef.model_validate(step.to)
+    fields.update({"escalation_level": step.level, "escalated_to": target.model_dump()})
+    reason_zh, reason_en = REASON_LABELS[step.reason]
+    assignee = doc.get("assignee")
+    timeline_entry = entry(
+        "escalated",
+        f"{reason_zh}，逐级上报至 {target.name}（第 {step.level} 级）",
+        f"{reason_en.capitalize()}: escalated to {target.name} (level {step.level})",
+        actor=None,
+        responsible=PersonRef.model_validate(assignee) if assignee else None,
+        at=now,
+        status=HazardStatus(doc["status"]),
+        details={"level": step.level, "reason": step.reason.value, "due_at": step.due_at},
+    )
+    record = {
+        "level": step.level,
+        "to": target.model_dump(),
+        "reason": step.reason.value,
+        "due_at": step.due_at,
+        "at": now,
+    }
+    event = hazard_events.escalated({**doc, **fields}, step, target)
+    return {
+        "$set": fields,
+        "$push": {
+            "timeline": timeline_entry,
+            "escalations": record,
+            **push_outbox(event)["$push"],
+        },
+    }
+
+
+async def escalate_hazard(
+    db: AsyncDatabase[Document], policies: PolicyBook, doc: Document, now: datetime
+) -> int:
+    """Write every step a hazard owes at `now`; return how many escalations this process wrote."""
+    written = 0
+    policy, _ = await policies.for_path(doc["grid_path"])
+    step_length = policy.escalation_step(doc.get("risk_grade"))
+    while (step := escalation.due_step(doc, now, step_length)) is not None:
+        update = _update(doc, step, now)
+        if not await repository.update_if_version(db, doc["_id"], doc["version"], update):
+            return written  # another replica (or an action) got there first
+        if step.to is None:
+            return written
+        written += 1
+        ESCALATIONS.labels(step.reason.value).inc()
+        doc = {**doc, **update["$set"]}
+    return written
+
+
+async def escalate_due(
+    db: AsyncDatabase[Document], policies: PolicyBook, relay: OutboxRelay
+) -> int:
+    """Escalate every hazard whose timer ran out; return how many escalations were written."""
+    now = utc_now()
+    written = 0
+    for doc in await repository.due(db, now, BATCH):
+        if await escalate_hazard(db, policies, doc, now):
+            written += 1
+            relay.notify(repository.COLLECTION, doc["_id"])
+    return written
+
+
+async def run_timers(
+    db: AsyncDatabase[Document], policies: PolicyBook, relay: OutboxRelay, interval: float
+) -> None:
+    """Check the timers every `interval` seconds, for as long as the service runs."""
+    while True:
+        try:
+            await escalate_due(db, policies, relay)
+        except Exception:  # a database hiccup must not stop the timers for good
+            log.exception("escalation timers failed; trying again")
+        await asyncio.sleep(interval)
