@@ -63,6 +63,7 @@ class HazardTransitioned(Event, routing_key="hazard_cases.hazard.transitioned"):
     rectify_by: datetime | None = Field(description="The rectification deadline after this")
     note: str | None = Field(None, description="The reason or note given, as written")
     merged_into: str | None = None
+    photo_ids: tuple[str, ...] = Field((), description="Evidence photos of this step (media ids)")
     version: int = Field(description="Hazard version after this change; newer wins")
 
 

@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient
 
 from tests.support.client import ApiClient
 from tests.support.platform import Platform, ServiceProcess, free_port, running_platform
-from tests.support.school import School, hazard, new_school, report
+from tests.support.school import School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
 
 # The demo county above every test school: township head, county head, then the bureau
@@ -127,6 +127,8 @@ async def test_escalation_stops_when_the_school_head_acts(
 
     found = await level_after(clock, admin, hazard_id, timedelta(hours=28, minutes=1), 2)
     assert found["escalated_to"]["person_id"] == school.people[school.head]
+    told = await notice(head, hazard_id, "hazard_escalated")
+    assert "超期未整改" in told["title_zh"]
     # The head takes it in hand until 24 hours after the moment they act (the moved clock).
     acted = await head.post(
         "hazard_cases",

@@ -12,7 +12,7 @@ import pytest
 
 from tests.support.client import ApiClient
 from tests.support.platform import Platform
-from tests.support.school import School, hazard, new_school, report
+from tests.support.school import School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
 
 ALL_ACTIONS = [
@@ -130,6 +130,12 @@ async def test_a_hazard_walks_every_state_and_refuses_every_illegal_step(
     )
     closed = await ok(head, hazard_id, {"action": "verify", "note": "现场复查通过"})
     assert closed["status"] == "closed"
+    # The reporter hears how it ended; the board shows it closed.
+    told = await notice(keeper, hazard_id, "hazard_closed")
+    assert told["title_zh"] == "您上报的隐患已整改验收，销号"
+    await wait_until(
+        lambda: _on_board(admin, hazard_id, "closed"), timeout=15, what="the board to show it"
+    )
     await assert_only_allowed(admin, hazard_id, "closed")
     reopened = await ok(admin, hazard_id, {"action": "reopen", "reason": "纸箱又堆回来了"})
     assert reopened["status"] == "rectifying"
@@ -219,6 +225,11 @@ async def test_reject_merge_and_an_extension_approved_by_the_level_above(
     assert approved["extension_request"] is None
     again = await act(head, first, {"action": "approve_extension"})
     assert again.status_code == 422, "nothing is waiting for approval any more"
+
+
+async def _on_board(admin: ApiClient, hazard_id: str, status: str) -> bool:
+    rows = (await admin.get("command_centre", "/v1/board", limit=200)).json()["rows"]
+    return any(r["hazard_id"] == hazard_id and r["status"] == status for r in rows)
 
 
 async def _linked(admin: ApiClient, hazard_id: str, linked: str) -> dict[str, Any] | None:

@@ -126,3 +126,14 @@ async def hazard(client: ApiClient, hazard_id: str, **expected: Any) -> dict[str
         return body if all(body.get(k) == v for k, v in expected.items()) else None
 
     return await wait_until(probe, timeout=30, what=f"hazard {hazard_id} with {expected}")
+
+
+async def notice(client: ApiClient, hazard_id: str, kind: str) -> dict[str, Any]:
+    """Wait until `client`'s inbox holds a notification of `kind` about the hazard."""
+
+    async def probe() -> dict[str, Any] | None:
+        items = (await client.get("notifications", "/v1/notifications", limit=200)).json()["items"]
+        found = [n for n in items if n["hazard_id"] == hazard_id and n["kind"] == kind]
+        return found[0] if found else None
+
+    return await wait_until(probe, timeout=30, what=f"a {kind} notification")

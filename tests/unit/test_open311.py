@@ -21,7 +21,13 @@ from services.hazard_intake.open311.status import (
     status_change,
 )
 from shared.errors import field_error, install_error_handlers
-from shared.events import HazardAssigned, HazardOpened, PersonRef
+from shared.events import (
+    HazardAssigned,
+    HazardEscalated,
+    HazardOpened,
+    HazardTransitioned,
+    PersonRef,
+)
 from shared.vocabulary import HazardCategory, HazardStatus
 
 # --- XML rendering ------------------------------------------------------------------------
@@ -137,7 +143,12 @@ def _opened(version: int = 1) -> HazardOpened:
 
 
 def test_status_change_of_each_followed_event() -> None:
-    assert set(STATUS_EVENTS) == {HazardOpened, HazardAssigned}
+    assert set(STATUS_EVENTS) == {
+        HazardOpened,
+        HazardAssigned,
+        HazardTransitioned,
+        HazardEscalated,
+    }
     opened = status_change(_opened())
     assert (opened.hazard_id, opened.version, opened.shown.status) == ("h1", 1, "open")
     assert opened.agency_responsible == "城关镇第一小学"
@@ -158,6 +169,27 @@ def test_status_change_of_each_followed_event() -> None:
     assert assigned.version == 2
     assert assigned.shown.status_notes == "已分派 / Assigned"
     assert assigned.agency_responsible is None  # never the assignee's name
+
+    verified = status_change(
+        HazardTransitioned(
+            hazard_id="h1",
+            grid_path="/c/g/",
+            category=HazardCategory.FIRE,
+            risk_grade=None,
+            description="消防通道堆放杂物",
+            point_name=None,
+            school_name=None,
+            action="verify",
+            from_status=HazardStatus.RECTIFIED,
+            status=HazardStatus.CLOSED,
+            actor=PersonRef(person_id="h", name="张伟"),
+            assignee=PersonRef(person_id="p", name="王芳"),
+            reporter=PersonRef(person_id="open311:x", name="12345热线"),
+            rectify_by=None,
+            version=7,
+        )
+    )
+    assert (verified.shown.status, verified.version) == ("closed", 7)
 
 
 # --- the form and what GET shows ----------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.events import PersonRef
 from shared.vocabulary import HazardCategory, HazardStatus, RiskGrade
@@ -25,6 +25,9 @@ class BoardRow(BaseModel):
     point_name: str | None
     reporter: PersonRef
     assignee: PersonRef | None
+    rectify_by: datetime | None = Field(None, description="The rectification deadline")
+    escalation_level: int = Field(0, description="Levels the hazard has climbed (overdue)")
+    escalated_to: PersonRef | None = None
     reported_at: datetime
     updated_at: datetime
 

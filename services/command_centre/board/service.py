@@ -11,7 +11,7 @@ from services.command_centre.board.models import Board, BoardCounts, BoardRow
 from shared.auth import Principal, scope_filter
 from shared.clock import utc_now
 from shared.errors import ApiError
-from shared.events import HazardAssigned, HazardOpened
+from shared.events import HazardAssigned, HazardEscalated, HazardOpened, HazardTransitioned
 from shared.vocabulary import (
     CATEGORY_LABELS,
     HAZARD_STATUS_LABELS,
@@ -58,6 +58,37 @@ async def on_assigned(db: AsyncDatabase[Document], event: HazardAssigned) -> Non
     )
 
 
+async def on_transitioned(db: AsyncDatabase[Document], event: HazardTransitioned) -> None:
+    """Show a hazard's new state after someone acted on it."""
+    await repository.apply(
+        db,
+        event.hazard_id,
+        event.version,
+        {
+            "status": event.status.value,
+            "assignee": event.assignee.model_dump() if event.assignee else None,
+            "rectify_by": event.rectify_by,
+            "updated_at": utc_now(),
+        },
+    )
+
+
+async def on_escalated(db: AsyncDatabase[Document], event: HazardEscalated) -> None:
+    """Show how far up the grid an overdue hazard has climbed, and to whom."""
+    await repository.apply(
+        db,
+        event.hazard_id,
+        event.version,
+        {
+            "status": event.status.value,
+            "escalation_level": event.level,
+            "escalated_to": event.escalated_to.model_dump(),
+            "rectify_by": event.rectify_by,
+            "updated_at": utc_now(),
+        },
+    )
+
+
 def _to_row(doc: Document) -> BoardRow:
     status = HazardStatus(doc["status"])
     category = HazardCategory(doc["category"])
@@ -74,6 +105,9 @@ def _to_row(doc: Document) -> BoardRow:
         point_name=doc.get("point_name"),
         reporter=doc["reporter"],
         assignee=doc.get("assignee"),
+        rectify_by=doc.get("rectify_by"),
+        escalation_level=int(doc.get("escalation_level", 0)),
+        escalated_to=doc.get("escalated_to"),
         reported_at=doc["reported_at"],
         updated_at=doc["updated_at"],
     )

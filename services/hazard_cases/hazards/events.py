@@ -45,6 +45,9 @@ def transitioned(
             rectify_by=doc.get("rectify_by"),
             note=note,
             merged_into=doc.get("merged_into"),
+            photo_ids=tuple((doc.get("rectification") or {}).get("photo_ids", []))
+            if action == Action.SUBMIT_RECTIFICATION
+            else (),
             version=doc["version"],
         )
     ]

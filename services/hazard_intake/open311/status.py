@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.events import HazardAssigned, HazardOpened
+from shared.events import HazardAssigned, HazardEscalated, HazardOpened, HazardTransitioned
 from shared.vocabulary import HAZARD_STATUS_LABELS, HazardStatus
 
 OPEN = "open"
@@ -18,8 +18,13 @@ CLOSED = "closed"
 # A hazard in one of these has left the loop: done, refused, or folded into another.
 _CLOSED_STATUSES = frozenset({HazardStatus.CLOSED, HazardStatus.REJECTED, HazardStatus.MERGED})
 
-StatusEvent = HazardOpened | HazardAssigned
-STATUS_EVENTS: tuple[type[StatusEvent], ...] = (HazardOpened, HazardAssigned)
+StatusEvent = HazardOpened | HazardAssigned | HazardTransitioned | HazardEscalated
+STATUS_EVENTS: tuple[type[StatusEvent], ...] = (
+    HazardOpened,
+    HazardAssigned,
+    HazardTransitioned,
+    HazardEscalated,
+)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Consumers of media storage: a submitted report makes its photos visible in its grid."""
+"""Consumers of media storage: a submitted report, or a rectification, makes its photos visible
+in its grid."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.media_storage.media import service
-from shared.events import ReportSubmitted
+from shared.events import HazardTransitioned, ReportSubmitted
 from shared.messaging import Broker, Delivery
 
 
@@ -19,4 +20,9 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
         if event.photo_ids:
             await service.attach_report(db, event)
 
+    async def on_hazard_step(event: HazardTransitioned, delivery: Delivery) -> None:
+        if event.photo_ids:
+            await service.attach_evidence(db, event)
+
     broker.subscribe("attach_reports", [ReportSubmitted], on_report_submitted)
+    broker.subscribe("attach_evidence", [HazardTransitioned], on_hazard_step)

@@ -31,7 +31,7 @@ from services.media_storage.media.models import (
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, ErrorDetail, field_error, not_found
-from shared.events import MediaRejected, MediaStored, ReportSubmitted
+from shared.events import HazardTransitioned, MediaRejected, MediaStored, ReportSubmitted
 from shared.ids import new_id
 from shared.observability.metrics import ServiceMetrics
 from shared.outbox import push_outbox
@@ -314,6 +314,24 @@ async def attach_report(db: AsyncDatabase[Document], event: ReportSubmitted) -> 
                 "photo not attached: unknown, not the reporter's, or in another report",
                 extra={"media_id": media_id, "report_id": event.report_id},
             )
+    return attached
+
+
+async def attach_evidence(db: AsyncDatabase[Document], event: HazardTransitioned) -> list[str]:
+    """Record on rectification photos the hazard they prove fixed, so its managers may view them.
+
+    Only the rectifier's own photos join, each to one hazard.
+    """
+    attached = []
+    for media_id in dict.fromkeys(event.photo_ids):
+        if await repository.attach(
+            db,
+            media_id,
+            owner_id=event.actor.person_id,
+            report_id=event.hazard_id,
+            fields={"grid_path": event.grid_path},
+        ):
+            attached.append(media_id)
     return attached
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notifications.inbox import service
-from shared.events import HazardAssigned
+from shared.events import HazardAssigned, HazardEscalated, HazardTransitioned, ReportLinked
 from shared.messaging import Broker, Delivery
 
 
@@ -17,4 +17,16 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     async def on_hazard_assigned(event: HazardAssigned, delivery: Delivery) -> None:
         await service.notify_assignee(db, event)
 
+    async def on_hazard_escalated(event: HazardEscalated, delivery: Delivery) -> None:
+        await service.notify_escalated(db, event)
+
+    async def on_hazard_step(event: HazardTransitioned, delivery: Delivery) -> None:
+        await service.notify_step(db, event)
+
+    async def on_report_linked(event: ReportLinked, delivery: Delivery) -> None:
+        await service.notify_linked(db, event)
+
     broker.subscribe("hazard_assigned", [HazardAssigned], on_hazard_assigned)
+    broker.subscribe("hazard_escalated", [HazardEscalated], on_hazard_escalated)
+    broker.subscribe("hazard_steps", [HazardTransitioned], on_hazard_step)
+    broker.subscribe("report_linked", [ReportLinked], on_report_linked)

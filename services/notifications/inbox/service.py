@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.notifications.inbox import repository
 from services.notifications.inbox.models import NotificationRead
 from shared.clock import utc_now
-from shared.events import HazardAssigned
+from shared.events import HazardAssigned, HazardEscalated, HazardTransitioned, ReportLinked
 from shared.ids import derived_id
 from shared.vocabulary import CATEGORY_LABELS
 
@@ -51,3 +51,122 @@ def to_read(doc: Document) -> NotificationRead:
         created_at=doc["created_at"],
         read=doc["read"],
     )
+
+
+def _notice(
+    event_id: str,
+    recipient_id: str,
+    kind: str,
+    hazard_id: str,
+    title: tuple[str, str],
+    body: tuple[str, str],
+) -> Document:
+    return {
+        "_id": derived_id("notification", event_id, recipient_id),
+        "recipient_id": recipient_id,
+        "kind": kind,
+        "title_zh": title[0],
+        "title_en": title[1],
+        "body_zh": body[0],
+        "body_en": body[1],
+        "hazard_id": hazard_id,
+        "event_id": event_id,
+        "created_at": utc_now(),
+        "read": False,
+    }
+
+
+async def notify_escalated(db: AsyncDatabase[Document], event: HazardEscalated) -> bool:
+    """Tell the person a hazard climbed to that it is now theirs to push (督办)."""
+    place = event.point_name or event.school_name or "所在网格"
+    reason_zh = "超时未签收" if event.reason == "not_accepted" else "超期未整改"
+    reason_en = "not accepted in time" if event.reason == "not_accepted" else "overdue"
+    who = event.assignee.name if event.assignee else "责任人"
+    doc = _notice(
+        event.event_id,
+        event.escalated_to.person_id,
+        "hazard_escalated",
+        event.hazard_id,
+        (f"隐患{reason_zh}，请督办：{place}", f"Hazard {reason_en}, please follow up: {place}"),
+        (
+            f"{who} 负责的隐患{reason_zh}，已逐级上报至您（第 {event.level} 级）：{event.description}",
+            f"{who}'s hazard is {reason_en} and has reached you (level {event.level}): "
+            f"{event.description}",
+        ),
+    )
+    return await repository.insert_once(db, doc)
+
+
+# What the reporter or the assignee hears of a step: action → (recipient, kind, zh, en).
+_STEP_NOTICES: dict[str, tuple[str, str, str, str]] = {
+    "verify": (
+        "reporter",
+        "hazard_closed",
+        "您上报的隐患已整改验收，销号",
+        "Your report was fixed and closed",
+    ),
+    "reject": (
+        "reporter",
+        "hazard_rejected",
+        "您上报的内容经核实不是隐患",
+        "Your report was found not to be a hazard",
+    ),
+    "merge": (
+        "reporter",
+        "hazard_merged",
+        "您上报的隐患已与相同隐患合并处理",
+        "Your report was merged with the same hazard",
+    ),
+    "fail_verification": (
+        "assignee",
+        "hazard_reopened",
+        "隐患验收不通过，请重新整改",
+        "Verification failed: rectify again",
+    ),
+    "reopen": (
+        "assignee",
+        "hazard_reopened",
+        "隐患问题复现，已重新打开，请整改",
+        "The hazard came back: rectify again",
+    ),
+}
+
+
+async def notify_step(db: AsyncDatabase[Document], event: HazardTransitioned) -> bool:
+    """Tell the reporter how their report ended, or the assignee that the work is back."""
+    notice = _STEP_NOTICES.get(event.action)
+    if notice is None:
+        return False
+    role, kind, title_zh, title_en = notice
+    person = event.reporter if role == "reporter" else event.assignee
+    if person is None or person.person_id == event.actor.person_id:
+        return False
+    note_zh = f"：{event.note}" if event.note else ""
+    doc = _notice(
+        event.event_id,
+        person.person_id,
+        kind,
+        event.merged_into or event.hazard_id,
+        (title_zh, title_en),
+        (
+            f"{event.description}（{event.actor.name}{note_zh}）",
+            f"{event.description} ({event.actor.name})",
+        ),
+    )
+    return await repository.insert_once(db, doc)
+
+
+async def notify_linked(db: AsyncDatabase[Document], event: ReportLinked) -> bool:
+    """Tell a reporter their report joined a hazard already being handled."""
+    doc = _notice(
+        event.event_id,
+        event.reporter.person_id,
+        "report_linked",
+        event.hazard_id,
+        ("您上报的隐患已有人上报，正在处理中", "Already reported: your report joined that hazard"),
+        (
+            f"{event.description}（已并入正在处理的同一隐患，可在该隐患中查看进度）",
+            f"{event.description} (joined the open hazard; follow it there)",
+        ),
+    )
+    return await repository.insert_once(db, doc)
