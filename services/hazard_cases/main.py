@@ -20,6 +20,7 @@ from services.hazard_cases.deadlines.routes import router as deadlines_router
 from services.hazard_cases.hazards import claims, handlers, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
+from services.hazard_cases.lists.routes import router as lists_router
 from shared import idempotency
 from shared.app import create_service_app, serve
 from shared.dependencies import IDEMPOTENCY_COLLECTION
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "verified and closed, with deadlines, escalation and an append-only timeline."
         ),
         lifespan=lifespan,
-        routers=[hazards_router, deadlines_router],
+        routers=[hazards_router, lists_router, deadlines_router],
     )
 
 

@@ -34,7 +34,11 @@ async def _grid_in_scope(db: Db, principal: Principal, grid_id: str) -> dict[str
 
 @router.get("/{grid_id}", response_model=PolicyRead, summary="The deadline policy in force")
 async def get_policy(grid_id: str, request: Request, principal: CurrentUser, db: Db) -> PolicyRead:
-    """Return the policy that applies to hazards in this grid."""
+    """Return the policy that applies to hazards in this grid (managers of its subtree)."""
+    if not principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD):
+        raise ApiError(
+            403, "forbidden", "只有管理人员可以查看整改时限", "Only managers view deadlines"
+        )
     grid = await _grid_in_scope(db, principal, grid_id)
     policies: repository.PolicyBook = request.app.state.policies
     policy, source = await policies.for_path(str(grid["grid_path"]))

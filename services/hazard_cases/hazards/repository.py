@@ -84,3 +84,11 @@ async def link_once(
         {"_id": hazard_id, "linked_report_ids": {"$ne": linked_id}}, update
     )
     return result.modified_count == 1
+
+
+async def listed(
+    db: AsyncDatabase[Document], query: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    """Return hazards matching `query` in `sort` order, without their timelines."""
+    cursor = db[COLLECTION].find(query, {"outbox": 0, "timeline": 0}).sort(sort).limit(limit)
+    return [doc async for doc in cursor]

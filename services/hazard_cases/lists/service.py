@@ -1,0 +1,89 @@
+"""The lists schools report upward (隐患排查整改清单): open, overdue, and closed in a period, for
+a grid's subtree, as JSON pages or as an Excel workbook with Chinese headers."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.hazard_cases.hazards import repository
+from services.hazard_cases.hazards.lifecycle import DEADLINE_RUNS, OPEN_STATUSES
+from services.hazard_cases.places import repository as places
+from shared.auth import Principal
+from shared.clock import utc_now
+from shared.errors import ApiError, field_error, not_found
+from shared.vocabulary import Role
+
+Document = dict[str, Any]
+MAX_EXPORT_ROWS = 50_000
+
+
+class ListKind(StrEnum):
+    """Which list."""
+
+    OPEN = "open"  # 未销号
+    OVERDUE = "overdue"  # 超期未整改
+    CLOSED = "closed"  # 已销号（期间内）
+
+
+LIST_TITLES: dict[ListKind, tuple[str, str]] = {
+    ListKind.OPEN: ("隐患排查整改清单（未销号）", "Open hazards"),
+    ListKind.OVERDUE: ("超期未整改隐患清单", "Overdue hazards"),
+    ListKind.CLOSED: ("已整改销号隐患清单", "Closed hazards"),
+}
+
+
+async def subtree(
+    db: AsyncDatabase[Document], principal: Principal, grid_id: str | None
+) -> tuple[str, str]:
+    """Return the path and name of the list's grid (default: the caller's own), or 404."""
+    if not principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD):
+        raise ApiError(
+            403, "forbidden", "只有管理人员可以查看隐患清单", "Only managers can view the lists"
+        )
+    if grid_id is None:
+        if not principal.scope:
+            raise not_found("网格", "Grid")
+        path = sorted(principal.scope)[0]
+        grid_id = [part for part in path.split("/") if part][-1] if path.strip("/") else None
+        if grid_id is None:
+            return path, "全部"
+    grid = await places.get(db, places.GRIDS, grid_id)
+    if grid is None or not principal.covers(str(grid.get("grid_path", ""))):
+        raise not_found("网格", "Grid")
+    return str(grid["grid_path"]), str(grid.get("name", ""))
+
+
+def query(
+    kind: ListKind, path: str, since: datetime | None, until: datetime | None
+) -> tuple[Document, list[tuple[str, int]]]:
+    """Return the filter and sort of a list under `path`."""
+    scope = {"grid_path": {"$regex": "^" + re.escape(path)}}
+    if kind == ListKind.OPEN:
+        statuses = [s.value for s in OPEN_STATUSES]
+        return {**scope, "status": {"$in": statuses}}, [("reported_at", 1)]
+    if kind == ListKind.OVERDUE:
+        running = [s.value for s in DEADLINE_RUNS]
+        late = {"$lt": utc_now()}
+        return {**scope, "status": {"$in": running}, "rectify_by": late}, [("rectify_by", 1)]
+    if since is None or until is None:
+        raise field_error(
+            "since", "missing", "已销号清单需要起止时间", "The closed list needs since and until"
+        )
+    if until <= since:
+        raise field_error(
+            "until", "before_since", "结束时间须晚于开始时间", "until must follow since"
+        )
+    closed = {"$gte": since, "$lt": until}
+    return {**scope, "status": "closed", "closed_at": closed}, [("closed_at", 1)]
+
+
+async def rows(
+    db: AsyncDatabase[Document], filter_: Document, sort: list[tuple[str, int]], limit: int
+) -> list[Document]:
+    """Return the hazards of a list, in its order."""
+    return await repository.listed(db, filter_, sort, limit)
