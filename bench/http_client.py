@@ -37,9 +37,22 @@ class KeptAliveClient:
 
     async def get(self, path: str) -> int:
         """Send GET `path` on a free connection; return the status (the body is read and dropped)."""
+        request = f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.headers}\r\n".encode()
+        return await self._exchange(request)
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        """Send a JSON POST on a free connection; return the status."""
+        extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.headers}{extra}"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        return await self._exchange(head.encode() + body)
+
+    async def _exchange(self, request: bytes) -> int:
         reader, writer = await self._free.get()
         try:
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.headers}\r\n".encode())
+            writer.write(request)
             status_line = await reader.readline()
             length = 0
             while (line := await reader.readline()) not in (b"\r\n", b""):

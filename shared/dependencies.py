@@ -1,5 +1,8 @@
 """FastAPI dependencies every service uses to reach its state on `app.state`.
 
+They are `async def` on purpose: FastAPI runs plain `def` dependencies in a thread pool, a
+thread hop per request that costs more than the lookup itself.
+
 async def route(db: Db, relay: Relay, idempotency: Idempotency) -> ...
 """
 
@@ -17,26 +20,28 @@ from shared.runtime import Runtime
 IDEMPOTENCY_COLLECTION = "idempotency_keys"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """Return the service's open connections."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_db(request: Request) -> AsyncDatabase[dict[str, Any]]:
+async def get_db(request: Request) -> AsyncDatabase[dict[str, Any]]:
     """Return the service's own database."""
-    return get_runtime(request).db
+    runtime: Runtime = request.app.state.runtime
+    return runtime.db
 
 
-def get_relay(request: Request) -> OutboxRelay:
+async def get_relay(request: Request) -> OutboxRelay:
     """Return the outbox relay, to publish a write's events at once."""
     relay: OutboxRelay = request.app.state.relay
     return relay
 
 
-def get_idempotency(request: Request) -> IdempotencyStore:
+async def get_idempotency(request: Request) -> IdempotencyStore:
     """Return the store of Idempotency-Key answers."""
-    return IdempotencyStore(get_db(request)[IDEMPOTENCY_COLLECTION])
+    runtime: Runtime = request.app.state.runtime
+    return IdempotencyStore(runtime.db[IDEMPOTENCY_COLLECTION])
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -15,4 +15,5 @@ fi
 # shellcheck disable=SC1091
 . "$ROOT/.local/test/infra.env"
 "$ROOT/.venv/bin/python" -m bench.run
+"$ROOT/.venv/bin/python" -m bench.intake_throughput
 "$ROOT/.venv/bin/python" -m bench.registry_lookup

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from services.grid_registry.responsibility.cache import PlaceCache
 
 
-def get_place_cache(request: Request) -> PlaceCache:
+async def get_place_cache(request: Request) -> PlaceCache:
     """Return the lookup cache (to drop what a write changed)."""
     cache: PlaceCache = request.app.state.place_cache
     return cache

@@ -12,13 +12,13 @@ from shared.observability.metrics import ServiceMetrics
 from shared.storage import ObjectStore
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """Return the service's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> ObjectStore:
+async def get_store(request: Request) -> ObjectStore:
     """Return the S3 client (opened at start-up)."""
     store: ObjectStore | None = request.app.state.runtime.store
     if store is None:
@@ -26,13 +26,13 @@ def get_store(request: Request) -> ObjectStore:
     return store
 
 
-def get_image_worker(request: Request) -> ImageWorker:
+async def get_image_worker(request: Request) -> ImageWorker:
     """Return the worker that checks and cleans uploads off the event loop."""
     worker: ImageWorker = request.app.state.image_worker
     return worker
 
 
-def get_metrics(request: Request) -> ServiceMetrics:
+async def get_metrics(request: Request) -> ServiceMetrics:
     """Return the service's metrics."""
     metrics: ServiceMetrics = request.app.state.metrics
     return metrics

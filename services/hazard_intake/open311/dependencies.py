@@ -12,13 +12,13 @@ from shared.auth import Principal, require_roles
 from shared.vocabulary import Role
 
 
-def get_places(request: Request) -> PlaceCache:
+async def get_places(request: Request) -> PlaceCache:
     """Return intake's copy of the registry's places."""
     places: PlaceCache = request.app.state.places
     return places
 
 
-def get_ledger(request: Request) -> KeyLedger:
+async def get_ledger(request: Request) -> KeyLedger:
     """Return the ledger of report Idempotency-Keys (shared with POST /v1/reports)."""
     ledger: KeyLedger = request.app.state.key_ledger
     return ledger

@@ -88,6 +88,7 @@ async def submit_batch(
         ledger=request.app.state.key_ledger,
         principal=principal,
         batch_key=key,
-        batch_fingerprint=fingerprint("POST", request.url.path, reports),
+        # The items are free-form JSON objects: fingerprint them with sorted keys.
+        batch_fingerprint=fingerprint("POST", request.url.path, reports.model_dump(mode="json")),
         items=reports.reports,
     )

@@ -1,0 +1,212 @@
+"""Intake throughput against its reference: POST /v1/reports on the intake service (2 workers)
+next to a bare endpoint that only validates and publishes with confirm (2 workers), each
+driven by 64 concurrent clients in the same run.
+
+    make bench   (or: python -m bench.intake_throughput with the test servers' environment)
+
+Only the front door is measured: the services that consume reports are paused (SIGSTOP) while
+the load runs, for both endpoints alike, so that the two cores go to the door and its broker
+and database; they catch up afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+import tests.conftest  # noqa: F401  (reads the servers' environment file)
+from bench.http_client import KeptAliveClient
+from tests.support.platform import Platform, free_port
+from tests.support.servers import InfraEnv, RabbitAdmin, unique_name
+from tests.support.waiting import wait_until
+
+CLIENTS = 64
+WORKERS = 2
+WARM_UP = 1_000
+REQUESTS = 6_000
+TARGET_SHARE = 0.85
+CONSUMERS = (
+    "hazard_cases",
+    "notifications",
+    "agency_integration",
+    "command_centre",
+    "media_storage",
+)
+REPORT = {"point_id": "demo-point-fire-exit", "category": "fire", "description": "吞吐量基准测试"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Figure:
+    """Throughput and latency of one endpoint."""
+
+    name: str
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+async def drive(name: str, url: str, headers: dict[str, str], count: int, keyed: bool) -> Figure:
+    """Send `count` reports over CLIENTS kept-alive connections, as fast as they are answered."""
+    client = KeptAliveClient(url, headers, connections=CLIENTS)
+    await client.open()
+    body = json.dumps(REPORT, ensure_ascii=False).encode()
+    latencies: list[float] = []
+    errors = 0
+    remaining = count
+
+    async def one_client() -> None:
+        nonlocal remaining, errors
+        while remaining > 0:
+            remaining -= 1
+            extra = {"Idempotency-Key": uuid.uuid4().hex} if keyed else {}
+            started = time.perf_counter()
+            status = await client.post("/v1/reports", body, extra)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if status != 202:
+                errors += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
+    elapsed = time.perf_counter() - started
+    await client.close()
+    return Figure(
+        name, count / elapsed, percentile(latencies, 50), percentile(latencies, 99), errors
+    )
+
+
+def start_bare(amqp_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench.bare_intake:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    env = {**os.environ, "AMQP_URL": amqp_url}
+    with log.open("ab") as out:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+async def answers(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=1) as http:
+            return (await http.get(f"{url}/openapi.json")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def pause(platform: Platform, sig: signal.Signals) -> None:
+    for name in CONSUMERS:
+        process = platform.services[name].process
+        if process is not None and process.poll() is None:
+            # One process each (no workers): stopping it stops its consumers.
+            os.kill(process.pid, sig)
+
+
+async def run() -> list[Figure]:
+    infra = InfraEnv.from_environment()
+    admin = RabbitAdmin(infra.management_url)
+    vhost = unique_name("bench-intake")
+    await admin.create_vhost(vhost)
+    workdir = Path(tempfile.mkdtemp(prefix="xiaoan-bench-intake-"))
+    platform = Platform.create(infra, vhost, workdir)
+    platform.services["hazard_intake"].env["HAZARD_INTAKE_WORKERS"] = str(WORKERS)
+    bare_url = f"http://127.0.0.1:{free_port()}"
+    bare = start_bare(
+        infra.amqp_url_for(vhost), int(bare_url.rsplit(":", 1)[1]), workdir / "bare.log"
+    )
+    try:
+        await platform.start()
+        await wait_until(lambda: answers(bare_url), timeout=60, what="the bare endpoint")
+        intake = platform.url("hazard_intake")
+        async with httpx.AsyncClient(timeout=30) as http:
+            login = await http.post(
+                f"{platform.url('grid_registry')}/v1/auth/token",
+                data={"username": "demo-teacher", "password": "demo-teacher"},
+            )
+            token = login.json()["access_token"]
+            auth = {"Authorization": f"Bearer {token}"}
+
+            async def knows_point() -> bool:
+                answer = await http.get(f"{intake}/v1/points/demo-point-fire-exit", headers=auth)
+                return answer.status_code == 200
+
+            await wait_until(knows_point, timeout=60, what="intake to learn the demo point")
+        pause(platform, signal.SIGSTOP)
+        try:
+            await drive("warm-up", bare_url, {}, WARM_UP, keyed=False)
+            await drive("warm-up", intake, auth, WARM_UP, keyed=True)
+            reference = await drive(
+                f"bare validate + confirmed publish ({WORKERS} workers)",
+                bare_url,
+                {},
+                REQUESTS,
+                keyed=False,
+            )
+            measured = await drive(
+                f"intake POST /v1/reports ({WORKERS} workers)", intake, auth, REQUESTS, keyed=True
+            )
+        finally:
+            pause(platform, signal.SIGCONT)
+        return [reference, measured]
+    finally:
+        bare.send_signal(signal.SIGTERM)
+        bare.wait(20)
+        platform.stop()
+        await admin.delete_vhost(vhost)
+        await admin.close()
+
+
+def table(figures: list[Figure]) -> str:
+    reference, measured = figures
+    share = measured.per_second / reference.per_second
+    width = 44
+    lines = [
+        f"{'benchmark (' + str(CLIENTS) + ' clients)':<{width}} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  limit"
+    ]
+    for figure in figures:
+        if figure is reference:
+            limit = "reference"
+        else:
+            verdict = "ok" if share >= TARGET_SHARE else "UNDER"
+            limit = f"≥ {TARGET_SHARE:.0%} of reference: {share:.0%}  {verdict}"
+        lines.append(
+            f"{figure.name:<{width}} {figure.per_second:>7.0f} {figure.p50_ms:>7.1f} {figure.p99_ms:>7.1f}  {limit}"
+        )
+        if figure.errors:
+            lines.append(f"  {figure.errors} answers were not 202")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    print(table(asyncio.run(run())))
+
+
+if __name__ == "__main__":
+    main()
