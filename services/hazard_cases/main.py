@@ -21,6 +21,9 @@ from services.hazard_cases.hazards import claims, handlers, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
 from services.hazard_cases.lists.routes import router as lists_router
+from services.hazard_cases.stats import handlers as stats_handlers
+from services.hazard_cases.stats import repository as stats
+from services.hazard_cases.stats.routes import router as stats_router
 from shared import idempotency
 from shared.app import create_service_app, serve
 from shared.dependencies import IDEMPOTENCY_COLLECTION
@@ -31,6 +34,8 @@ INDEXES = {
     IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
     claims.COLLECTION: [],
     deadlines.COLLECTION: [],
+    stats.FACTS: [],
+    stats.CELLS: [],
 }
 
 
@@ -46,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.policies = policies
             window = timedelta(hours=settings.duplicate_window_hours)
             handlers.subscribe(runtime.broker, runtime.db, relay, policies, window)
+            stats_handlers.subscribe(runtime.broker, runtime.db)
             await runtime.broker.start_consuming()
             interval = settings.timer_interval_seconds
             runtime.run_in_background(
@@ -62,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "verified and closed, with deadlines, escalation and an append-only timeline."
         ),
         lifespan=lifespan,
-        routers=[hazards_router, lists_router, deadlines_router],
+        routers=[hazards_router, lists_router, stats_router, deadlines_router],
     )
 
 

@@ -1,0 +1,102 @@
+"""The command centre's figures over HTTP: counts, rates, per-school assessment and the overdue
+list, kept current as hazards move through the loop."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.support.client import ApiClient
+from tests.support.platform import Platform
+from tests.support.school import hazard, new_school, report
+from tests.support.waiting import wait_until
+
+FAST = {
+    "grades": {
+        grade: {"rectify_hours": 0.001, "acknowledge_hours": 500, "escalate_every_hours": 500}
+        for grade in ("red", "orange", "yellow", "blue")
+    }
+}
+
+
+@pytest.fixture
+async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.login(platform, http, "demo-admin")
+
+
+async def act(client: ApiClient, hazard_id: str, body: dict[str, Any]) -> None:
+    response = await client.post("hazard_cases", f"/v1/hazards/{hazard_id}/actions", body)
+    assert response.status_code == 200, response.text
+
+
+async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiClient) -> None:
+    school = await new_school(admin)
+    await admin.http.put(
+        f"{admin.platform.url('hazard_cases')}/v1/deadline-policies/{school.school_id}",
+        json=FAST,
+        headers=admin.headers,
+    )
+    keeper = await school.login(admin, school.keeper)
+    head = await school.login(admin, school.head)
+    fixed, late, wrong = [
+        await report(keeper, school, text) for text in ("门锁损坏", "应急灯不亮", "误报")
+    ]
+    for hazard_id in (fixed, late, wrong):
+        await hazard(admin, hazard_id, status="assigned")
+    await wait_until(
+        lambda: _overdue(head, school.school_id, fixed), timeout=20, what="the deadline to pass"
+    )
+    await act(keeper, fixed, {"action": "accept"})
+    await act(
+        keeper, fixed, {"action": "submit_rectification", "note": "已换锁", "photo_ids": ["x"]}
+    )
+    await act(head, fixed, {"action": "verify"})
+    await act(head, wrong, {"action": "reject", "reason": "误报"})
+
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    period = {"from": month, "to": month}
+
+    async def school_figures() -> dict[str, Any] | None:
+        answer = await head.get(
+            "hazard_cases", "/v1/stats/summary", grid_id=school.school_id, **period
+        )
+        body = answer.json()
+        done = body["by_status"] == {"closed": 1, "assigned": 1, "rejected": 1}
+        return body if done and body["overdue_now"] == 1 else None
+
+    figures = await wait_until(school_figures, timeout=30, what="the school's figures")
+    assert figures["total"] == 3
+    assert figures["rectification_rate"] == 0.5  # the rejected report does not count
+    assert figures["on_time_rate"] == 0.0  # fixed after its 3.6-second deadline
+    assert figures["by_grade"] == {"red": 3}
+    assert figures["major"] == 3
+
+    # The county sees the school among its schools, with the same figures.
+    schools = (await admin.get("hazard_cases", "/v1/stats/schools", **period)).json()["schools"]
+    mine = next(row for row in schools if row["grid_id"] == school.school_id)
+    assert (mine["total"], mine["rectified"], mine["overdue_now"]) == (3, 1, 1)
+    assert mine["name"] == f"测试学校{school.tag}"
+    overdue = (
+        await admin.get("hazard_cases", "/v1/stats/overdue", grid_id=school.school_id, **period)
+    ).json()
+    assert [item["hazard_id"] for item in overdue] == [late]
+    assert overdue[0]["hours_late"] >= 0
+
+    bad = await admin.get("hazard_cases", "/v1/stats/summary", **{"from": "2026-13", "to": month})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "from"
+    other = await new_school(admin)
+    stranger = await other.login(admin, other.head)
+    hidden = await stranger.get(
+        "hazard_cases", "/v1/stats/summary", grid_id=school.school_id, **period
+    )
+    assert hidden.status_code == 404
+
+
+async def _overdue(client: ApiClient, grid_id: str, hazard_id: str) -> bool:
+    answer = await client.get("hazard_cases", "/v1/hazard-lists/overdue", grid_id=grid_id)
+    return any(item["hazard_id"] == hazard_id for item in answer.json()["items"])
