@@ -36,6 +36,7 @@ INDEXES = {
     deadlines.COLLECTION: [],
     stats.FACTS: [],
     stats.CELLS: [],
+    stats.SCHOOL_LISTS: [],
 }
 
 

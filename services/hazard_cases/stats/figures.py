@@ -124,3 +124,15 @@ def add_up(summaries: Iterable[Mapping[str, Any]]) -> Figures:
     for summary in summaries:
         figures.add(summary)
     return figures
+
+
+def merge(summaries: Iterable[Mapping[str, Any]]) -> Document:
+    """Return one summary adding up several (a grid's, from those of the grids below it)."""
+    by: Counter[str] = Counter()
+    merged: Document = {"rectified": 0, "on_time": 0, "ttr_sum": 0.0, "major": 0, "open": {}}
+    for summary in summaries:
+        by.update(summary["by"])
+        for key in ("rectified", "on_time", "ttr_sum", "major"):
+            merged[key] += summary[key]
+        merged["open"].update(summary["open"])
+    return {"by": dict(by), **merged}

@@ -1,9 +1,10 @@
-"""Facts per school and month (collection `stat_facts`) and, per grid and month, the summaries
-of every school beneath it (collection `stat_cells`).
+"""Facts per school and month (collection `stat_facts`) and, per grid and month, the summary
+of each grid just below it (collection `stat_cells`): a township's cell holds its schools', a
+county's its townships', a school's its own.
 
-Both are kept by single-document writes that only move forward: a hazard's fact replaces an
-older version of itself, and a school's summary replaces an older revision of itself in each
-cell above it. Events may come twice or out of order; nothing is counted twice.
+All are kept by single-document writes that only move forward: a hazard's fact replaces an
+older version of itself, and a child's summary replaces an older revision of itself in its
+parent's cell. Events may come twice or out of order; nothing is counted twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pymongo.errors import DuplicateKeyError
 
 FACTS = "stat_facts"
 CELLS = "stat_cells"
+SCHOOL_LISTS = "stat_school_lists"  # a county's schools per month, apart: cells stay small
 
 Document = dict[str, Any]
 
@@ -56,27 +58,59 @@ async def put_fact(
     return await db[FACTS].find_one({"_id": cell_id(school_id, month)})
 
 
-async def put_summary(
-    db: AsyncDatabase[Document], grid_id: str, month: str, school_id: str, entry: Document
-) -> None:
-    """Set a school's summary in one grid's cell unless a newer revision is there."""
+async def put_child(
+    db: AsyncDatabase[Document], grid_id: str, month: str, child_id: str, entry: Document
+) -> Document | None:
+    """Set a child's summary in a grid's month cell unless a newer revision is there; return
+    the cell as it is after (its own revision counts the changes it took)."""
     newer = {
         "$or": [
-            {f"kids.{school_id}": {"$exists": False}},
-            {f"kids.{school_id}.rev": {"$lt": entry["rev"]}},
+            {f"kids.{child_id}": {"$exists": False}},
+            {f"kids.{child_id}.rev": {"$lt": entry["rev"]}},
+        ]
+    }
+    with suppress(DuplicateKeyError):  # a newer revision is there: pass on the cell as it is
+        return await db[CELLS].find_one_and_update(
+            {"_id": cell_id(grid_id, month), **newer},
+            {"$set": {f"kids.{child_id}": entry}, "$inc": {"rev": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+    return await db[CELLS].find_one({"_id": cell_id(grid_id, month)})
+
+
+async def put_school(
+    db: AsyncDatabase[Document], grid_id: str, month: str, school_id: str, entry: Document
+) -> None:
+    """Keep a school's summary also two levels up (a county's cell lists its schools), so
+    that a county's per-school figures read one document per month."""
+    newer = {
+        "$or": [
+            {f"schools.{school_id}": {"$exists": False}},
+            {f"schools.{school_id}.rev": {"$lt": entry["rev"]}},
         ]
     }
     with suppress(DuplicateKeyError):  # a newer revision is there already
-        await db[CELLS].update_one(
+        await db[SCHOOL_LISTS].update_one(
             {"_id": cell_id(grid_id, month), **newer},
-            {"$set": {f"kids.{school_id}": entry}},
+            {"$set": {f"schools.{school_id}": entry}},
             upsert=True,
         )
 
 
 async def cells(db: AsyncDatabase[Document], grid_id: str, months: list[str]) -> list[Document]:
     """Return a grid's cells for some months (missing months: no hazards)."""
-    found = await asyncio.gather(
-        *(db[CELLS].find_one({"_id": cell_id(grid_id, month)}) for month in months)
-    )
+    return await _by_ids(db, CELLS, [cell_id(grid_id, month) for month in months])
+
+
+async def school_lists(
+    db: AsyncDatabase[Document], grid_id: str, months: list[str]
+) -> list[Document]:
+    """Return the lists of schools kept for a grid two levels above schools, for some months."""
+    return await _by_ids(db, SCHOOL_LISTS, [cell_id(grid_id, month) for month in months])
+
+
+async def _by_ids(db: AsyncDatabase[Document], collection: str, ids: list[str]) -> list[Document]:
+    # One find_one per id: FerretDB answers `_id` equality from its index, `$in` by scanning.
+    found = await asyncio.gather(*(db[collection].find_one({"_id": doc_id}) for doc_id in ids))
     return [doc for doc in found if doc is not None]

@@ -132,7 +132,7 @@ async def summary(
     path, name = await service_path(db, principal, grid_id)
     months = _months(first, last)
     node = service.path_ids(path)[-1]
-    found = await service.figures_for(db, node, path, months)
+    found = await service.figures_for(db, node, months)
     names = await _names(db, list(found.areas))
     areas = [
         AreaFigures(grid_id=area, name=names[area], **_rates(figures))
@@ -149,11 +149,11 @@ async def schools(
     path, _ = await service_path(db, principal, grid_id)
     months = _months(first, last)
     node = service.path_ids(path)[-1]
-    found = await service.figures_for(db, node, path, months)
-    names = await _names(db, list(found.schools))
+    found = await service.schools_under(db, node, months)
+    names = await _names(db, list(found))
     rows = [
         AreaFigures(grid_id=school, name=names[school], **_rates(figures))
-        for school, figures in found.schools.items()
+        for school, figures in found.items()
     ]
     rows.sort(key=lambda row: (row.rectification_rate is None, row.rectification_rate or 0))
     return SchoolList(grid_id=node, months=months, schools=rows)
@@ -171,7 +171,7 @@ async def overdue(
     """Hazards reported in the months given that are past their deadline and not rectified."""
     path, _ = await service_path(db, principal, grid_id)
     node = service.path_ids(path)[-1]
-    found = await service.figures_for(db, node, path, _months(first, last))
+    found = await service.figures_for(db, node, _months(first, last))
     now = utc_now()
     items = []
     for hazard_id, due in found.total.overdue(now)[:limit]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +14,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.places import repository as places
 from services.hazard_cases.stats import repository
-from services.hazard_cases.stats.figures import Figures, add_up, fact_of, summarise
+from services.hazard_cases.stats.figures import Figures, add_up, fact_of, merge, summarise
 from shared.vocabulary import GridLevel
 
 Document = dict[str, Any]
@@ -42,8 +43,17 @@ async def school_of(db: AsyncDatabase[Document], grid_path: str) -> tuple[str, s
     return ids[-1], grid_path
 
 
+def prefix(ids: list[str], grid_id: str) -> str:
+    """Return the path of `grid_id` among the ids of a path."""
+    return "/" + "/".join(ids[: ids.index(grid_id) + 1]) + "/"
+
+
 async def refresh(db: AsyncDatabase[Document], hazard_id: str) -> bool:
-    """Bring a hazard's figures up to date (safe to repeat); False if there is no hazard."""
+    """Bring a hazard's figures up to date (safe to repeat); False if there is no hazard.
+
+    The school's summary goes into its own cell and its township's; the township's, summed from
+    its cell, into the county's; and so on to the root, each step only moving forward.
+    """
     doc = await hazards.get(db, hazard_id)
     if doc is None:
         return False
@@ -52,38 +62,58 @@ async def refresh(db: AsyncDatabase[Document], hazard_id: str) -> bool:
     stored = await repository.put_fact(db, school_id, school_path, month, hazard_id, fact_of(doc))
     if stored is None:
         return False
-    entry = {"rev": stored["rev"], "path": school_path, **summarise(stored["h"])}
-    for grid_id in path_ids(school_path):
-        await repository.put_summary(db, grid_id, month, school_id, entry)
+    entry = {"rev": stored["rev"], "path": school_path, "unit": True, **summarise(stored["h"])}
+    await repository.put_child(db, school_id, month, school_id, entry)
+    ids = path_ids(school_path)
+    if len(ids) >= 3:
+        await repository.put_school(db, ids[-3], month, school_id, entry)
+    child_id = school_id
+    for grid_id in reversed(ids[:-1]):
+        cell = await repository.put_child(db, grid_id, month, child_id, entry)
+        if cell is None:
+            return False
+        kids = cell.get("kids", {}).values()
+        entry = {"rev": cell["rev"], "path": prefix(ids, grid_id), "unit": False, **merge(kids)}
+        child_id = grid_id
     return True
 
 
 @dataclass
 class SubtreeFigures:
-    """A subtree's figures, and each school's and each area's (the grids just below)."""
+    """A grid's figures over some months, and those of each grid just below it."""
 
     total: Figures
-    schools: dict[str, Figures]
     areas: dict[str, Figures]
+    units: bool  # whether the grids below are schools (or the grid is one)
 
 
 async def figures_for(
-    db: AsyncDatabase[Document], grid_id: str, grid_path: str, months: list[str]
+    db: AsyncDatabase[Document], grid_id: str, months: list[str]
 ) -> SubtreeFigures:
-    """Add up the summaries of every school under a grid over some months."""
-    per_school: dict[str, list[Document]] = defaultdict(list)
-    paths: dict[str, str] = {}
+    """Add up a grid's cells over some months: one small document per month."""
+    per_child: dict[str, list[Document]] = defaultdict(list)
+    units = True
     for cell in await repository.cells(db, grid_id, months):
-        for school_id, entry in cell.get("kids", {}).items():
-            per_school[school_id].append(entry)
-            paths[school_id] = entry["path"]
-    schools = {school_id: add_up(entries) for school_id, entries in per_school.items()}
-    depth = len(path_ids(grid_path))
-    per_area: dict[str, list[Document]] = defaultdict(list)
-    for school_id, entries in per_school.items():
-        below = path_ids(paths[school_id])
-        area = below[depth] if len(below) > depth else school_id
-        per_area[area].extend(entries)
-    areas = {area: add_up(entries) for area, entries in per_area.items()}
-    total = add_up(entry for entries in per_school.values() for entry in entries)
-    return SubtreeFigures(total, schools, areas)
+        for child_id, entry in cell.get("kids", {}).items():
+            per_child[child_id].append(entry)
+            units = units and bool(entry.get("unit"))
+    areas = {child: add_up(entries) for child, entries in per_child.items()}
+    total = add_up(entry for entries in per_child.values() for entry in entries)
+    return SubtreeFigures(total, areas, units)
+
+
+async def schools_under(
+    db: AsyncDatabase[Document], grid_id: str, months: list[str]
+) -> dict[str, Figures]:
+    """Return the figures of every school under a grid, descending to the schools' level."""
+    listed: dict[str, list[Document]] = defaultdict(list)
+    for cell in await repository.school_lists(db, grid_id, months):
+        for school_id, entry in cell.get("schools", {}).items():
+            listed[school_id].append(entry)
+    if listed:  # a county's cells list its schools
+        return {school: add_up(entries) for school, entries in listed.items()}
+    found = await figures_for(db, grid_id, months)
+    if found.units:
+        return found.areas
+    below = await asyncio.gather(*(schools_under(db, child, months) for child in found.areas))
+    return {school: figures for level in below for school, figures in level.items()}
