@@ -64,6 +64,10 @@ async def test_open_overdue_and_closed_lists_and_their_excel_export(admin: ApiCl
     grid = {"grid_id": school.school_id}
     open_list = (await a_list(head, "open", **grid)).json()
     assert [h["hazard_id"] for h in open_list["items"]] == [late]
+    # Red hazards are major: the bureau supervises the open ones (挂牌督办).
+    major = (await a_list(admin, "major", **grid)).json()
+    assert [h["hazard_id"] for h in major["items"]] == [late]
+    assert major["title_zh"] == "重大隐患挂牌督办清单"
     assert open_list["title_zh"] == "隐患排查整改清单（未销号）"
 
     async def overdue() -> list[str]:

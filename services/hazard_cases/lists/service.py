@@ -28,12 +28,14 @@ class ListKind(StrEnum):
     OPEN = "open"  # 未销号
     OVERDUE = "overdue"  # 超期未整改
     CLOSED = "closed"  # 已销号（期间内）
+    MAJOR = "major"  # 挂牌督办：未销号的重大隐患
 
 
 LIST_TITLES: dict[ListKind, tuple[str, str]] = {
     ListKind.OPEN: ("隐患排查整改清单（未销号）", "Open hazards"),
     ListKind.OVERDUE: ("超期未整改隐患清单", "Overdue hazards"),
     ListKind.CLOSED: ("已整改销号隐患清单", "Closed hazards"),
+    ListKind.MAJOR: ("重大隐患挂牌督办清单", "Major hazards under the bureau's supervision"),
 }
 
 
@@ -66,6 +68,9 @@ def query(
     if kind == ListKind.OPEN:
         statuses = [s.value for s in OPEN_STATUSES]
         return {**scope, "status": {"$in": statuses}}, [("reported_at", 1)]
+    if kind == ListKind.MAJOR:
+        statuses = [s.value for s in OPEN_STATUSES]
+        return {**scope, "major": True, "status": {"$in": statuses}}, [("rectify_by", 1)]
     if kind == ListKind.OVERDUE:
         running = [s.value for s in DEADLINE_RUNS]
         late = {"$lt": utc_now()}
