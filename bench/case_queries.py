@@ -107,8 +107,8 @@ async def ensure_history(db: Any) -> None:
         if len(batch) == BATCH:
             await db["hazards"].insert_many(batch, ordered=False)
             batch = []
-            print(f"\r  {number + 1:,} hazards ({time.perf_counter() - started:.0f} s)", end="")
-    print()
+            if (number + 1) % 100_000 == 0:
+                print(f"  {number + 1:,} hazards ({time.perf_counter() - started:.0f} s)")
     # Cells bottom-up, as the live service keeps them: each grid's cell holds the summaries
     # of the grids just below it (a school's, its own).
     cells: dict[str, dict[str, Any]] = defaultdict(dict)
