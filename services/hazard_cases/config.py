@@ -26,5 +26,5 @@ class Settings(CommonSettings):
         "open hazard reported within this many hours (0: never join)",
     )
     timer_interval_seconds: float = Field(
-        1.0, gt=0, le=300, description="How often each replica checks the escalation timers"
+        10.0, gt=0, le=300, description="How often each replica checks the escalation timers"
     )

@@ -23,6 +23,7 @@ from services.hazard_cases.hazards.routes import router as hazards_router
 from services.hazard_cases.lists.routes import router as lists_router
 from services.hazard_cases.stats import handlers as stats_handlers
 from services.hazard_cases.stats import repository as stats
+from services.hazard_cases.stats import service as stats_service
 from services.hazard_cases.stats.routes import router as stats_router
 from shared import idempotency
 from shared.app import create_service_app, serve
@@ -37,6 +38,7 @@ INDEXES = {
     stats.FACTS: [],
     stats.CELLS: [],
     stats.SCHOOL_LISTS: [],
+    stats.MARKS: [],
 }
 
 
@@ -53,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             window = timedelta(hours=settings.duplicate_window_hours)
             handlers.subscribe(runtime.broker, runtime.db, relay, policies, window)
             stats_handlers.subscribe(runtime.broker, runtime.db)
+            runtime.run_in_background(lambda: stats_service.keep_current(runtime.db, 0.5))
             await runtime.broker.start_consuming()
             interval = settings.timer_interval_seconds
             runtime.run_in_background(

@@ -223,12 +223,15 @@ async def _vhost(infra: InfraEnv, name: str, create: bool) -> None:
 
 
 @contextmanager
-def running_platform(workdir: Path) -> Iterator[Platform]:
-    """Start every service on a fresh vhost and fresh databases; stop them afterwards."""
+def running_platform(workdir: Path, env: dict[str, str] | None = None) -> Iterator[Platform]:
+    """Start every service (with `env` added) on a fresh vhost and fresh databases; stop them
+    afterwards."""
     infra = InfraEnv.from_environment()
     vhost = unique_name("e2e")
     asyncio.run(_vhost(infra, vhost, create=True))
     running = Platform.create(infra, vhost, workdir)
+    for service in running.services.values():
+        service.env.update(env or {})
     try:
         asyncio.run(running.start())
         yield running

@@ -78,6 +78,15 @@ async def who_answered(
     return WhoAnswers(point, result.responsible.person, slot, unique)
 
 
+def known_enough(point_id: str | None, point: Document | None) -> bool:
+    """Tell whether this service's copy knows a reported point's own assignments yet.
+
+    The registry announces every new point with its assignments (possibly none); until both
+    have arrived, giving the hazard to the grid's head would pass over the point's own person.
+    """
+    return point_id is None or (point is not None and "assignments" in point)
+
+
 def _assigned_entry(assignee: PersonRef, at: datetime) -> Document:
     return entry(
         "assigned",
@@ -218,6 +227,8 @@ async def open_hazard(
     """Open the hazard a report describes and assign it; False if it was opened before."""
     answer = await who_answered(db, event.point_id, event.grid_path, event.received_at)
     point, assignee = answer.point, answer.assignee
+    if not known_enough(event.point_id, point):
+        assignee = None  # wait for the registry's copy; assign_waiting gives it to the right person
     reporter = event.reporter
     grade = RiskGrade(point["risk_grade"]) if point and point.get("risk_grade") else None
     policy, _ = await policies.for_path(event.grid_path)
@@ -300,7 +311,7 @@ async def assign_waiting(
     assigned = []
     for doc in await repository.waiting(db, point_id=point_id, grid_id=grid_id):
         answer = await who_answered(db, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
-        if answer.assignee is None:
+        if answer.assignee is None or not known_enough(doc.get("point_id"), answer.point):
             continue
         point = answer.point or {}
         grade_value = point.get("risk_grade", doc.get("risk_grade"))

@@ -1,4 +1,5 @@
-"""Keep the figures current: every change of a hazard refreshes its fact (idempotent)."""
+"""Keep the figures current: every change of a hazard marks it; the marked are refreshed in
+batches (stats/service.py keep_current), so a burst of reports costs one roll-up per school."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.hazard_cases.stats import service
+from services.hazard_cases.stats import repository
+from shared.clock import utc_now
 from shared.events import HazardAssigned, HazardOpened, HazardTransitioned
 from shared.messaging import Broker, Delivery
 
@@ -17,8 +19,8 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register the figures' handler on `broker`."""
 
     async def on_hazard_changed(event: FigureEvent, delivery: Delivery) -> None:
-        # Reads the hazard as it is now: a late or repeated event only confirms it.
-        await service.refresh(db, event.hazard_id)
+        # The refresh reads the hazard as it is then: a late or repeated event only re-marks it.
+        await repository.mark(db, event.hazard_id, utc_now())
 
     broker.subscribe(
         "figures", [HazardOpened, HazardAssigned, HazardTransitioned], on_hazard_changed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from datetime import datetime
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -20,6 +21,7 @@ from pymongo.errors import DuplicateKeyError
 FACTS = "stat_facts"
 CELLS = "stat_cells"
 SCHOOL_LISTS = "stat_school_lists"  # a county's schools per month, apart: cells stay small
+MARKS = "stat_marks"  # hazards changed since their figures were last refreshed
 
 Document = dict[str, Any]
 
@@ -29,6 +31,32 @@ def cell_id(grid_id: str, month: str) -> str:
     return f"{grid_id}|{month}"
 
 
+async def mark(db: AsyncDatabase[Document], hazard_id: str, at: datetime) -> None:
+    """Remember that a hazard changed (one write; a burst of changes is refreshed once)."""
+    await db[MARKS].update_one({"_id": hazard_id}, {"$set": {"at": at}}, upsert=True)
+
+
+async def marked(db: AsyncDatabase[Document], limit: int) -> list[Document]:
+    """Return some marked hazards."""
+    return [doc async for doc in db[MARKS].find({}).limit(limit)]
+
+
+async def unmark(db: AsyncDatabase[Document], marks: list[Document]) -> None:
+    """Forget marks that were refreshed; a hazard marked again meanwhile stays marked."""
+    for start in range(0, len(marks), 50):
+        await asyncio.gather(
+            *(
+                db[MARKS].delete_one({"_id": m["_id"], "at": m["at"]})
+                for m in marks[start : start + 50]
+            )
+        )
+
+
+async def facts(db: AsyncDatabase[Document], school_id: str, month: str) -> Document | None:
+    """Return a school-month's facts document."""
+    return await db[FACTS].find_one({"_id": cell_id(school_id, month)})
+
+
 async def put_fact(
     db: AsyncDatabase[Document],
     school_id: str,
@@ -36,8 +64,8 @@ async def put_fact(
     month: str,
     hazard_id: str,
     fact: Document,
-) -> Document | None:
-    """Store a hazard's fact unless a newer version is stored; return the school-month doc."""
+) -> None:
+    """Store a hazard's fact unless a newer version of it is stored."""
     newer = {
         "$or": [
             {f"h.{hazard_id}": {"$exists": False}},
@@ -46,16 +74,14 @@ async def put_fact(
     }
     # A duplicate key means a newer version is stored; the cells above may still need it.
     with suppress(DuplicateKeyError):
-        await db[FACTS].find_one_and_update(
+        await db[FACTS].update_one(
             {"_id": cell_id(school_id, month), **newer},
             {
                 "$set": {f"h.{hazard_id}": fact, "path": school_path, "month": month},
                 "$inc": {"rev": 1},
             },
             upsert=True,
-            return_document=ReturnDocument.AFTER,
         )
-    return await db[FACTS].find_one({"_id": cell_id(school_id, month)})
 
 
 async def put_child(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,7 @@ from services.hazard_cases.stats.figures import Figures, add_up, fact_of, merge,
 from shared.vocabulary import GridLevel
 
 Document = dict[str, Any]
+log = logging.getLogger(__name__)
 CHINA = ZoneInfo("Asia/Shanghai")
 # Figures are kept per school: the levels a hazard's figures roll up from.
 UNIT_LEVELS = (GridLevel.SCHOOL.value, GridLevel.TOWNSHIP.value, GridLevel.BUREAU.value)
@@ -33,14 +36,21 @@ def path_ids(path: str) -> list[str]:
     return [part for part in path.split("/") if part]
 
 
+_SCHOOLS: dict[str, tuple[str, str]] = {}  # grid path → its school; grids do not move schools
+
+
 async def school_of(db: AsyncDatabase[Document], grid_path: str) -> tuple[str, str]:
     """Return the id and path of the school a grid belongs to (or the grid, above schools)."""
+    known = _SCHOOLS.get(grid_path)
+    if known is not None:
+        return known
     ids = path_ids(grid_path)
     for doc in await places.grids_upward(db, grid_path):
         if doc.get("level") in UNIT_LEVELS:
             index = ids.index(doc["_id"])
-            return doc["_id"], "/" + "/".join(ids[: index + 1]) + "/"
-    return ids[-1], grid_path
+            _SCHOOLS[grid_path] = (doc["_id"], "/" + "/".join(ids[: index + 1]) + "/")
+            return _SCHOOLS[grid_path]
+    return ids[-1], grid_path  # not remembered: the grids' copies may still be on their way
 
 
 def prefix(ids: list[str], grid_id: str) -> str:
@@ -48,20 +58,36 @@ def prefix(ids: list[str], grid_id: str) -> str:
     return "/" + "/".join(ids[: ids.index(grid_id) + 1]) + "/"
 
 
-async def refresh(db: AsyncDatabase[Document], hazard_id: str) -> bool:
-    """Bring a hazard's figures up to date (safe to repeat); False if there is no hazard.
+async def refresh(db: AsyncDatabase[Document], hazard_ids: Iterable[str]) -> int:
+    """Bring some hazards' figures up to date (safe to repeat); return how many were found.
 
-    The school's summary goes into its own cell and its township's; the township's, summed from
-    its cell, into the county's; and so on to the root, each step only moving forward.
+    Each hazard's fact is stored in its school-month document; then, once per school-month
+    touched, the school's summary goes into its own cell and its township's; the township's,
+    summed from its cell, into the county's; and so on to the root, each step only forward.
     """
-    doc = await hazards.get(db, hazard_id)
-    if doc is None:
-        return False
-    school_id, school_path = await school_of(db, doc["grid_path"])
-    month = month_of(doc["reported_at"])
-    stored = await repository.put_fact(db, school_id, school_path, month, hazard_id, fact_of(doc))
+    touched: dict[tuple[str, str], str] = {}
+    found = 0
+    for hazard_id in dict.fromkeys(hazard_ids):
+        doc = await hazards.get(db, hazard_id)
+        if doc is None:
+            continue
+        found += 1
+        school_id, school_path = await school_of(db, doc["grid_path"])
+        month = month_of(doc["reported_at"])
+        await repository.put_fact(db, school_id, school_path, month, hazard_id, fact_of(doc))
+        touched[(school_id, month)] = school_path
+    for (school_id, month), school_path in touched.items():
+        await _roll_up(db, school_id, school_path, month)
+    return found
+
+
+async def _roll_up(
+    db: AsyncDatabase[Document], school_id: str, school_path: str, month: str
+) -> None:
+    """Carry a school-month's summary up through every grid above it."""
+    stored = await repository.facts(db, school_id, month)
     if stored is None:
-        return False
+        return
     entry = {"rev": stored["rev"], "path": school_path, "unit": True, **summarise(stored["h"])}
     await repository.put_child(db, school_id, month, school_id, entry)
     ids = path_ids(school_path)
@@ -71,11 +97,32 @@ async def refresh(db: AsyncDatabase[Document], hazard_id: str) -> bool:
     for grid_id in reversed(ids[:-1]):
         cell = await repository.put_child(db, grid_id, month, child_id, entry)
         if cell is None:
-            return False
+            return
         kids = cell.get("kids", {}).values()
         entry = {"rev": cell["rev"], "path": prefix(ids, grid_id), "unit": False, **merge(kids)}
         child_id = grid_id
-    return True
+
+
+async def refresh_marked(db: AsyncDatabase[Document], batch: int = 500) -> int:
+    """Refresh the hazards marked as changed, then unmark them; return how many."""
+    marked = await repository.marked(db, batch)
+    if not marked:
+        return 0
+    await refresh(db, [mark["_id"] for mark in marked])
+    await repository.unmark(db, marked)
+    return len(marked)
+
+
+async def keep_current(db: AsyncDatabase[Document], interval: float) -> None:
+    """Refresh marked hazards for as long as the service runs (every replica may help)."""
+    while True:
+        try:
+            done = await refresh_marked(db)
+        except Exception:  # a database hiccup must not stop the figures for good
+            log.exception("refreshing the figures failed; trying again")
+            done = 0
+        # More may be waiting: go on soon, leaving room for the consumers between batches.
+        await asyncio.sleep(0.05 if done else interval)
 
 
 @dataclass
