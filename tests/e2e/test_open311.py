@@ -208,12 +208,12 @@ async def test_requests_filed_as_xml_and_json_become_hazards_and_read_back(
         body = response.json() if response.status_code == 200 else {}
         return body if body.get("status") == "assigned" else None
 
-    fire = await wait_until(lambda: assigned(xml_id), timeout=20, what="the XML request's hazard")
+    fire = await wait_until(lambda: assigned(xml_id), timeout=60, what="the XML request's hazard")
     assert fire["point_id"] == point_id
     assert fire["description"] == at_point["description"]
     assert fire["reporter"]["name"] == CLIENT_NAME
     assert fire["assignee"]["name"] == "王芳"  # head of the teaching building
-    gate = await wait_until(lambda: assigned(json_id), timeout=20, what="the JSON request's hazard")
+    gate = await wait_until(lambda: assigned(json_id), timeout=60, what="the JSON request's hazard")
     assert gate["grid_id"] == "demo-school"
     assert gate["category"] == "campus_security"
 
@@ -224,7 +224,7 @@ async def test_requests_filed_as_xml_and_json_become_hazards_and_read_back(
         (request,) = response.json()
         return request if request["status_notes"] == "已分派 / Assigned" else None
 
-    shown = await wait_until(lambda: read_json(xml_id), timeout=20, what="the status update")
+    shown = await wait_until(lambda: read_json(xml_id), timeout=60, what="the status update")
     assert shown["status"] == "open"
     assert shown["service_code"] == "fire"
     assert shown["service_name"] == "消防安全"

@@ -77,6 +77,10 @@ async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> boo
     }
     if change.agency_responsible:
         fields["agency_responsible"] = change.agency_responsible
+    # Most hazards were not filed here: a read by _id answers that without taking the
+    # database's write lock (FerretDB serialises writes per database).
+    if await db[REQUESTS].find_one({"_id": change.hazard_id}, {"_id": 1}) is None:
+        return False
     result = await db[REQUESTS].update_one(
         {"_id": change.hazard_id, "hazard_version": {"$lt": change.version}}, {"$set": fields}
     )
