@@ -89,10 +89,11 @@ async def _roll_up(
     if stored is None:
         return
     entry = {"rev": stored["rev"], "path": school_path, "unit": True, **summarise(stored["h"])}
-    await repository.put_child(db, school_id, month, school_id, entry)
     ids = path_ids(school_path)
+    # The county's list first: once a school shows a revision, its county lists that one or later.
     if len(ids) >= 3:
         await repository.put_school(db, ids[-3], month, school_id, entry)
+    await repository.put_child(db, school_id, month, school_id, entry)
     child_id = school_id
     for grid_id in reversed(ids[:-1]):
         cell = await repository.put_child(db, grid_id, month, child_id, entry)
