@@ -2,8 +2,9 @@
 
 Phones upload photos straight to S3 through short-lived POST policies; the service checks what
 arrived (size, magic bytes, pixel count from the header), serves only a re-encoded copy without
-metadata, and announces the outcome (MediaStored, MediaRejected). It hears ReportSubmitted to
-let the managers of a report's grid see its photos.
+metadata, and announces the outcome (MediaStored, MediaRejected). It hears of the hazard a
+report opened or joined (HazardOpened, ReportLinked) to let the managers of that grid see the
+report's photos.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from shared.clock import utc_now
 from shared.ids import new_id
 
 CLOUDEVENTS_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
+_ENVELOPE_FIELDS = {"event_id", "occurred_at"}
 CLOUDEVENTS_TYPE_PREFIX = "cn.xiaoan."
 SPEC_VERSION = "1.0"
 
@@ -58,24 +59,34 @@ class Event(BaseModel):
 
     def to_cloudevent(self, *, correlation_id: str | None = None) -> dict[str, Any]:
         """Return this event as a CloudEvents 1.0 structured-mode JSON object."""
-        data = self.model_dump(mode="json", exclude={"event_id", "occurred_at"})
-        envelope: dict[str, Any] = {
+        envelope = self._attributes(correlation_id)
+        envelope["data"] = self.model_dump(mode="json", exclude=_ENVELOPE_FIELDS)
+        return envelope
+
+    def to_bytes(self, *, correlation_id: str | None = None) -> bytes:
+        """Encode this event for the wire (UTF-8 JSON, Chinese kept readable).
+
+        The same JSON as `to_cloudevent`, with `data` serialised by pydantic straight to bytes
+        (the generic route through dicts costs the intake hot path more than its publish).
+        """
+        attributes = json.dumps(
+            self._attributes(correlation_id), ensure_ascii=False, separators=(",", ":")
+        ).encode()
+        data = self.__pydantic_serializer__.to_json(self, exclude=_ENVELOPE_FIELDS)
+        return attributes[:-1] + b',"data":' + data + b"}"
+
+    def _attributes(self, correlation_id: str | None) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
             "specversion": SPEC_VERSION,
             "id": self.event_id,
             "source": f"/xiaoan/{self.producer}",
             "type": self.cloudevents_type(),
             "time": self.occurred_at.isoformat().replace("+00:00", "Z"),
             "datacontenttype": "application/json",
-            "data": data,
         }
         if correlation_id:
-            envelope["correlationid"] = correlation_id
-        return envelope
-
-    def to_bytes(self, *, correlation_id: str | None = None) -> bytes:
-        """Encode this event for the wire (UTF-8 JSON, Chinese kept readable)."""
-        envelope = self.to_cloudevent(correlation_id=correlation_id)
-        return json.dumps(envelope, ensure_ascii=False, separators=(",", ":")).encode()
+            attributes["correlationid"] = correlation_id
+        return attributes
 
 
 class UnknownEventType(ValueError):

@@ -27,6 +27,7 @@ class HazardOpened(Event, routing_key="hazard_cases.hazard.opened"):
     reporter: PersonRef
     status: HazardStatus
     reported_at: datetime
+    photo_ids: tuple[str, ...] = Field((), description="The report's photos (media ids)")
     version: int = Field(description="Hazard version after this change; newer wins")
 
 
@@ -93,7 +94,10 @@ class ReportLinked(Event, routing_key="hazard_cases.report.linked"):
     report_id: str
     hazard_id: str
     grid_path: str
+    grid_id: str | None = Field(None, description="The hazard's grid")
+    point_id: str | None = Field(None, description="The hazard's risk point")
     reporter: PersonRef
     description: str = Field(description="What the later report said")
+    photo_ids: tuple[str, ...] = Field((), description="The later report's photos (media ids)")
     hazard_status: HazardStatus
     version: int = Field(description="Hazard version after this change; newer wins")

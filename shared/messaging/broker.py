@@ -272,9 +272,10 @@ class Broker:
             self._publish_failures.inc()
             raise PublishFailed("not connected to RabbitMQ")
         try:
-            await target.publish(
-                message, routing_key=routing_key, mandatory=True, timeout=self.publish_timeout
-            )
+            # One deadline around the whole publish: aiormq's own timeout wraps each of its
+            # steps in wait_for, a task apiece, which costs the front door a fifth of its CPU.
+            async with asyncio.timeout(self.publish_timeout):
+                await target.publish(message, routing_key=routing_key, mandatory=True)
         except Exception as exc:
             self._publish_failures.inc()
             raise PublishFailed(f"{exchange}/{routing_key}: {exc!r}") from exc

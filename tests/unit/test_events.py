@@ -56,6 +56,13 @@ def test_wire_form_is_cloudevents_structured_json_with_readable_chinese() -> Non
     assert "留样不足48小时".encode() in body
 
 
+def test_wire_bytes_and_cloudevent_object_say_the_same() -> None:
+    event = a_report()
+    assert json.loads(event.to_bytes(correlation_id="c-7")) == event.to_cloudevent(
+        correlation_id="c-7"
+    )
+
+
 def test_events_are_immutable() -> None:
     event = a_report()
     with pytest.raises(Exception, match="frozen"):

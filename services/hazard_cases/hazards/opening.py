@@ -183,8 +183,11 @@ async def link_report(
         report_id=event.report_id,
         hazard_id=target["_id"],
         grid_path=target["grid_path"],
+        grid_id=target.get("grid_id"),
+        point_id=target.get("point_id"),
         reporter=event.reporter,
         description=event.description,
+        photo_ids=event.photo_ids,
         hazard_status=HazardStatus(target["status"]),
         version=version,
     )
@@ -247,6 +250,7 @@ async def open_hazard(
         reporter=reporter,
         status=HazardStatus.REPORTED,
         reported_at=event.received_at,
+        photo_ids=event.photo_ids,
         version=1,
     )
     timeline = [

@@ -31,7 +31,13 @@ from services.media_storage.media.models import (
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, ErrorDetail, field_error, not_found
-from shared.events import HazardTransitioned, MediaRejected, MediaStored, ReportSubmitted
+from shared.events import (
+    HazardOpened,
+    HazardTransitioned,
+    MediaRejected,
+    MediaStored,
+    ReportLinked,
+)
 from shared.ids import new_id
 from shared.observability.metrics import ServiceMetrics
 from shared.outbox import push_outbox
@@ -288,11 +294,15 @@ async def view(
     )
 
 
-async def attach_report(db: AsyncDatabase[Document], event: ReportSubmitted) -> list[str]:
+async def attach_report(
+    db: AsyncDatabase[Document], event: HazardOpened | ReportLinked
+) -> list[str]:
     """Record on each photo of a report the report and its grid; return the ids attached.
 
-    Only the reporter's own photos join (a report cannot claim someone else's), each to one
-    report; a redelivered event sets the same values again.
+    A report's photos are learnt from the case service (the hazard it opened, or the open
+    hazard it joined), so the front door's publish feeds a single queue. Only the reporter's
+    own photos join (a report cannot claim someone else's), each to one report; a redelivered
+    event sets the same values again.
     """
     attached = []
     for media_id in dict.fromkeys(event.photo_ids):

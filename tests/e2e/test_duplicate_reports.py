@@ -1,0 +1,67 @@
+"""A second report on the same point and category joins the open hazard instead of opening
+another: its reporter is told, and its photo becomes visible to the hazard's managers."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.test_media import confirm, jpeg_with_gps, upload
+from tests.support.client import ApiClient
+from tests.support.platform import Platform
+from tests.support.school import School, hazard, new_school, notice, report
+from tests.support.waiting import wait_until
+
+WINDOW_HOURS = 24
+
+
+@pytest.fixture
+async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
+    return await ApiClient.login(platform, http, "demo-admin")
+
+
+@pytest.fixture
+async def school(admin: ApiClient) -> School:
+    made = await new_school(admin)
+    policy = await admin.http.put(
+        f"{admin.platform.url('hazard_cases')}/v1/deadline-policies/{made.school_id}",
+        json={"duplicate_window_hours": WINDOW_HOURS},
+        headers=admin.headers,
+    )
+    assert policy.status_code == 200, policy.text
+    return made
+
+
+async def test_a_second_report_joins_the_open_hazard_and_its_photo_follows(
+    admin: ApiClient, school: School
+) -> None:
+    keeper = await school.login(admin, school.keeper)
+    zone_head = await school.login(admin, school.zone_head)
+    head = await school.login(admin, school.head)
+    first = await report(keeper, school, "消防通道堆放纸箱")
+    await hazard(admin, first, status="assigned")
+
+    slot, to_s3 = await upload(zone_head, jpeg_with_gps((320, 240)))
+    assert to_s3.status_code == 204
+    photo = slot["media_id"]
+    assert (await confirm(zone_head, photo)).status_code == 200
+    second = await report(zone_head, school, "通道里纸箱越堆越多", photo_ids=[photo])
+
+    async def joined() -> dict[str, object] | None:
+        body = (await admin.get("hazard_cases", f"/v1/hazards/{first}")).json()
+        linked = [r for r in body["linked_reports"] if r["report_id"] == second]
+        return body if linked else None
+
+    target = await wait_until(joined, timeout=30, what="the second report to join the first")
+    assert target["status"] == "assigned"  # joining changes nothing of the hazard's own loop
+    # No second hazard was opened for it.
+    assert (await admin.get("hazard_cases", f"/v1/hazards/{second}")).status_code == 404
+    told = await notice(zone_head, first, "report_linked")
+    assert "已并入" in told["body_zh"]
+
+    async def head_sees_photo() -> httpx.Response | None:
+        answer = await head.get("media_storage", f"/v1/media/{photo}")
+        return answer if answer.status_code == 200 else None
+
+    seen = (await wait_until(head_sees_photo, timeout=20, what="the photo to join")).json()
+    assert seen["report_id"] == second
