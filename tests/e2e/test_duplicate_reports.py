@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.test_media import confirm, jpeg_with_gps, upload
 from tests.support.client import ApiClient
+from tests.support.photos import confirm, jpeg_with_gps, upload
 from tests.support.platform import Platform
 from tests.support.school import School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
