@@ -2,8 +2,9 @@
 
 Consumes reports (one hazard per report id, whatever the redeliveries; a repeated report on an
 open point and category joins that hazard) and the registry's changes (to know who answers for
-each place); runs the lifecycle actions and, in every replica, the escalation timers; and
-publishes each hazard's changes through the outbox kept inside the hazard document.
+each place); runs the lifecycle actions and, in every replica, the escalation timers; keeps the
+messages any service gave up on and flags their hazards; and publishes each hazard's changes
+through the outbox kept inside the hazard document.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from services.hazard_cases.hazards import claims, handlers, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
 from services.hazard_cases.lists.routes import router as lists_router
+from services.hazard_cases.parked import handlers as parked_handlers
+from services.hazard_cases.parked import repository as parked
+from services.hazard_cases.parked.routes import router as parked_router
 from services.hazard_cases.stats import handlers as stats_handlers
 from services.hazard_cases.stats import repository as stats
 from services.hazard_cases.stats import service as stats_service
@@ -39,6 +43,7 @@ INDEXES = {
     stats.CELLS: [],
     stats.SCHOOL_LISTS: [],
     stats.MARKS: [],
+    parked.COLLECTION: parked.INDEXES,
 }
 
 
@@ -55,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             window = timedelta(hours=settings.duplicate_window_hours)
             handlers.subscribe(runtime.broker, runtime.db, relay, policies, window)
             stats_handlers.subscribe(runtime.broker, runtime.db)
+            parked_handlers.subscribe(runtime.broker, runtime.db)
             runtime.run_in_background(lambda: stats_service.keep_current(runtime.db, 0.5))
             await runtime.broker.start_consuming()
             interval = settings.timer_interval_seconds
@@ -72,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "verified and closed, with deadlines, escalation and an append-only timeline."
         ),
         lifespan=lifespan,
-        routers=[hazards_router, lists_router, stats_router, deadlines_router],
+        routers=[hazards_router, lists_router, stats_router, deadlines_router, parked_router],
     )
 
 

@@ -8,11 +8,13 @@ from shared.messaging.broker import (
     PublishFailed,
     encode_event,
 )
+from shared.messaging.parked import ParkedMessage
 
 __all__ = [
     "Broker",
     "Delivery",
     "EncodedEvent",
+    "ParkedMessage",
     "PermanentFailure",
     "PublishFailed",
     "encode_event",

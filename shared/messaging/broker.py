@@ -28,6 +28,7 @@ from aio_pika.abc import (
 
 from shared.events.base import CLOUDEVENTS_CONTENT_TYPE, Event, decode_cloudevent
 from shared.messaging import topology
+from shared.messaging.parked import PARKED_FROM_HEADER, ParkedMessage, read_parked
 from shared.observability.correlation import (
     bind_correlation_id,
     current_correlation_id,
@@ -91,6 +92,20 @@ class _Subscription:
     queue_obj: Any = None
 
 
+@dataclass(frozen=True)
+class _Watcher:
+    queue: str
+    handler: Callable[[ParkedMessage], Awaitable[None]]
+
+
+async def _unused(event: Any, delivery: Delivery) -> None:  # watchers read raw messages
+    raise NotImplementedError
+
+
+# A watcher's own retries are counted apart: the parked copy keeps the attempts that failed.
+WATCH_ATTEMPT_HEADER = "xiaoan-watch-attempt"
+
+
 @dataclass
 class _InFlight:
     count: int = 0
@@ -125,6 +140,7 @@ class Broker:
         self._exchanges: dict[str, AbstractExchange] = {}
         self._subscriptions: list[_Subscription] = []
         self._broadcasts: list[_Subscription] = []
+        self._watchers: list[_Watcher] = []
         self._in_flight = _InFlight()
         self._in_flight.idle.set()
         self._published = metrics.counter(
@@ -166,6 +182,15 @@ class Broker:
         self._subscriptions.append(_Subscription(queue, tuple(event_types), handler))
         return queue
 
+    def watch_parked(
+        self, handler_name: str, handler: Callable[[ParkedMessage], Awaitable[None]]
+    ) -> str:
+        """Register `handler` for a copy of every message any handler queue parks (its
+        dead-letter queue keeps the original for an operator). Failures retry as for events."""
+        queue = topology.handler_queue_name(self.service, handler_name)
+        self._watchers.append(_Watcher(queue, handler))
+        return queue
+
     def subscribe_broadcast(
         self, handler_name: str, event_types: Sequence[type[Event]], handler: Handler
     ) -> None:
@@ -180,7 +205,7 @@ class Broker:
 
     async def start_consuming(self) -> None:
         """Declare every subscribed queue and start delivering messages to the handlers."""
-        if not self._subscriptions and not self._broadcasts:
+        if not self._subscriptions and not self._broadcasts and not self._watchers:
             return
         assert self._connection is not None, "connect() first"
         self._consume_channel = await self._connection.channel()
@@ -202,6 +227,11 @@ class Broker:
                 self._consume_channel, sub.queue, bindings
             )
             sub.consumer_tag = await sub.queue_obj.consume(self._make_callback(sub), no_ack=False)
+        for watcher in self._watchers:
+            queue_obj = await topology.declare_watcher_queue(self._consume_channel, watcher.queue)
+            sub = _Subscription(watcher.queue, (), _unused, queue_obj=queue_obj)
+            sub.consumer_tag = await queue_obj.consume(self._watch_callback(sub, watcher))
+            self._subscriptions.append(sub)  # stopped and drained like the others
 
     async def stop_consuming(self, grace_seconds: float = 10.0) -> None:
         """Stop taking new messages and wait (up to the grace) for handlers in progress."""
@@ -297,6 +327,34 @@ class Broker:
 
         return on_message
 
+    def _watch_callback(
+        self, sub: _Subscription, watcher: _Watcher
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            self._in_flight.count += 1
+            self._in_flight.idle.clear()
+            attempt = _as_int((message.headers or {}).get(WATCH_ATTEMPT_HEADER), 1)
+            parked = read_parked(message)
+            try:
+                await watcher.handler(parked)
+            except Exception as exc:
+                log.warning("parked-message watcher failed", extra={"queue": sub.queue})
+                if attempt >= self.max_attempts:
+                    await self._park(sub, message, attempt, exc)
+                else:
+                    # The retry comes back under the watcher's own routing key: keep the origin.
+                    again = {WATCH_ATTEMPT_HEADER: attempt + 1, PARKED_FROM_HEADER: parked.queue}
+                    await self._retry_later(sub, message, attempt, again)
+            else:
+                await message.ack()
+                self._consumed.labels(sub.queue, "acked").inc()
+            finally:
+                self._in_flight.count -= 1
+                if self._in_flight.count == 0:
+                    self._in_flight.idle.set()
+
+        return on_message
+
     def _broadcast_callback(
         self, sub: _Subscription
     ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
@@ -369,13 +427,17 @@ class Broker:
         )
 
     async def _retry_later(
-        self, sub: _Subscription, message: AbstractIncomingMessage, attempt: int
+        self,
+        sub: _Subscription,
+        message: AbstractIncomingMessage,
+        attempt: int,
+        headers: dict[str, Any] | None = None,
     ) -> None:
         delay_ms = self.retry_delays_ms[min(attempt - 1, len(self.retry_delays_ms) - 1)]
         copy = self._copy(
             message,
             {
-                topology.ATTEMPT_HEADER: attempt + 1,
+                **(headers or {topology.ATTEMPT_HEADER: attempt + 1}),
                 topology.DELAY_HEADER: topology.delay_tag(delay_ms),
             },
         )

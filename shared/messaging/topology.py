@@ -7,6 +7,9 @@
     xiaoan.requeue           direct   routing key = handler queue name: back to that queue only
     xiaoan.dead-letter       direct   routing key = handler queue name
     <queue>.dead-letter      quorum   poison messages of one handler, kept for an operator
+    xiaoan.parked            fanout   a copy of every poison message, for a watcher (the case
+                                      service flags the hazard it concerns); bound to
+                                      xiaoan.dead-letter once per handler queue
 
 A message that fails is retried with growing delays, at most `max_attempts` times, then parked
 in its handler's dead-letter queue. A consumer that crashes on a message again and again is
@@ -23,6 +26,7 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractQueue
 DELAY_EXCHANGE = "xiaoan.delay"
 REQUEUE_EXCHANGE = "xiaoan.requeue"
 DEAD_LETTER_EXCHANGE = "xiaoan.dead-letter"
+PARKED_EXCHANGE = "xiaoan.parked"
 # No "x-" prefix: a headers exchange ignores headers starting with "x-" when matching.
 DELAY_HEADER = "xiaoan-delay"
 ATTEMPT_HEADER = "xiaoan-attempt"
@@ -68,6 +72,7 @@ async def declare_retry_topology(channel: AbstractChannel, delays_ms: Iterable[i
     delay = await channel.declare_exchange(DELAY_EXCHANGE, ExchangeType.HEADERS, durable=True)
     await channel.declare_exchange(REQUEUE_EXCHANGE, ExchangeType.DIRECT, durable=True)
     await channel.declare_exchange(DEAD_LETTER_EXCHANGE, ExchangeType.DIRECT, durable=True)
+    await channel.declare_exchange(PARKED_EXCHANGE, ExchangeType.FANOUT, durable=True)
     for delay_ms in sorted(set(delays_ms)):
         queue = await channel.declare_queue(
             delay_queue_name(delay_ms),
@@ -88,15 +93,22 @@ async def declare_handler_queue(
     channel: AbstractChannel,
     queue_name: str,
     bindings: Sequence[tuple[str, str]],
+    *,
+    watched: bool = True,
 ) -> AbstractQueue:
     """Declare a handler's quorum queue, its dead-letter queue, and bind it.
 
-    `bindings` are (producer, routing key) pairs: the queue receives those events.
+    `bindings` are (producer, routing key) pairs: the queue receives those events. The poison
+    messages of a `watched` queue are also copied to the parked-message watchers (the watchers'
+    own queues are not watched: a watcher failing on a message must not hear of it again).
     """
     dead_letters = await channel.declare_queue(
         dead_letter_queue_name(queue_name), durable=True, arguments={"x-queue-type": "quorum"}
     )
     await dead_letters.bind(DEAD_LETTER_EXCHANGE, routing_key=queue_name)
+    if watched:
+        parked = await channel.get_exchange(PARKED_EXCHANGE, ensure=False)
+        await parked.bind(DEAD_LETTER_EXCHANGE, routing_key=queue_name)
     queue = await channel.declare_queue(
         queue_name,
         durable=True,
@@ -111,4 +123,11 @@ async def declare_handler_queue(
         exchange = await declare_producer_exchange(channel, producer)
         await queue.bind(exchange, routing_key=routing_key)
     await queue.bind(REQUEUE_EXCHANGE, routing_key=queue_name)
+    return queue
+
+
+async def declare_watcher_queue(channel: AbstractChannel, queue_name: str) -> AbstractQueue:
+    """Declare a queue that receives a copy of every parked (dead-lettered) message."""
+    queue = await declare_handler_queue(channel, queue_name, [], watched=False)
+    await queue.bind(PARKED_EXCHANGE)
     return queue

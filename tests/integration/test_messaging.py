@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.clock import utc_now
 from shared.events import PersonRef, ReportSubmitted
-from shared.messaging import Broker, Delivery, PermanentFailure, PublishFailed
+from shared.messaging import Broker, Delivery, ParkedMessage, PermanentFailure, PublishFailed
 from shared.messaging.topology import (
     ATTEMPT_HEADER,
     ERROR_HEADER,
@@ -198,6 +198,58 @@ async def test_undecodable_message_goes_straight_to_dead_letters(
     )
     assert dead[0]["properties"]["message_id"] == "garbage"
     assert calls == []
+
+
+async def test_a_parked_message_reaches_the_watcher_and_stays_for_the_operator(
+    make_broker: BrokerFactory, amqp_url: str, rabbit_admin: RabbitAdmin, vhost: str
+) -> None:
+    heard: list[ParkedMessage] = []
+    watcher_failures = 0
+
+    async def watch(parked: ParkedMessage) -> None:
+        nonlocal watcher_failures
+        if watcher_failures == 0:  # the watcher's own hiccup is retried, not looped back
+            watcher_failures += 1
+            raise RuntimeError("flag store unavailable")
+        heard.append(parked)
+
+    async def rejects(event: ReportSubmitted, delivery: Delivery) -> None:
+        raise PermanentFailure("point does not exist")
+
+    watcher = await make_broker("hazard_cases")
+    watcher.watch_parked("parked", watch)
+    await watcher.start_consuming()
+    consumer = await make_broker("notifications")
+    queue = consumer.subscribe("strict", [ReportSubmitted], rejects)
+    await consumer.start_consuming()
+    report = a_report("r-parked")
+    await (await make_broker("hazard_intake")).publish(report)
+    # A message that is not even JSON is parked too, and still reaches the watcher.
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.default_exchange.publish(
+            aio_pika.Message(b"{not json", message_id="garbage"), routing_key=queue
+        )
+
+    async def both_heard() -> bool:
+        return len(heard) == 2
+
+    await wait_until(both_heard, timeout=20, what="both parked copies")
+    by_id = {parked.event_id: parked for parked in heard}
+    parked = by_id[report.event_id]
+    assert parked.queue == queue
+    assert parked.service == "notifications"
+    assert "point does not exist" in parked.error
+    assert parked.event_type == ReportSubmitted.routing_key
+    assert parked.data is not None
+    assert parked.data["report_id"] == "r-parked"
+    assert by_id["garbage"].data is None
+    assert by_id["garbage"].body == "{not json"
+    # The operator's copies are still in the handler's dead-letter queue.
+    kept = await rabbit_admin.get_messages(vhost, dead_letter_queue_name(queue))
+    assert len(kept) == 2
+    assert watcher_failures == 1
 
 
 async def test_redelivered_message_has_no_second_effect(

@@ -58,6 +58,9 @@ class HazardRead(BaseModel):
     merged_into: str | None
     rejection_reason: str | None
     reopen_count: int
+    flagged: bool = Field(
+        description="A message about it failed and waits for an operator (/v1/parked-messages)"
+    )
     closed_at: datetime | None
     allowed_actions: list[Action] = Field(description="Actions the current status allows")
     updated_at: datetime

@@ -34,12 +34,16 @@ async def list_hazards(
     principal: CurrentUser,
     db: Db,
     status: HazardStatus | None = None,
+    flagged: Annotated[
+        bool | None,
+        Query(description="Only hazards with (true) or without (false) a failed message"),
+    ] = None,
     skip: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> HazardPage:
     """Managers see their subtree; teachers what they reported or must rectify."""
     items, total = await service.list_visible(
-        db=db, principal=principal, status=status, skip=skip, limit=limit
+        db=db, principal=principal, status=status, skip=skip, limit=limit, flagged=flagged
     )
     return HazardPage(items=items, total=total)
 

@@ -60,6 +60,7 @@ def to_read(doc: Document) -> HazardRead:
         merged_into=doc.get("merged_into"),
         rejection_reason=doc.get("rejection_reason"),
         reopen_count=int(doc.get("reopen_count", 0)),
+        flagged=bool(doc.get("flagged")),
         closed_at=doc.get("closed_at"),
         allowed_actions=allowed(status),
         updated_at=doc["updated_at"],
@@ -75,11 +76,14 @@ async def list_visible(
     status: HazardStatus | None,
     skip: int,
     limit: int,
+    flagged: bool | None = None,
 ) -> tuple[list[HazardRead], int]:
     """Return one page of the hazards the caller may see."""
     query = visibility_filter(principal)
     if status is not None:
         query = {"$and": [query, {"status": status.value}]}
+    if flagged is not None:
+        query = {"$and": [query, {"flagged": True} if flagged else {"flagged": {"$ne": True}}]}
     docs, total = await repository.page(db, query, skip=skip, limit=limit)
     return [to_read(doc) for doc in docs], total
 

@@ -1,0 +1,74 @@
+"""Messages some service gave up on (collection `parked_messages`), kept with the hazard they
+concern until an operator has dealt with them; and the flag on that hazard."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared import mongo
+
+COLLECTION = "parked_messages"
+HAZARDS = "hazards"
+INDEXES = [IndexModel([("parked_at", DESCENDING)], name="parked_at")]
+
+Document = dict[str, Any]
+
+
+async def record(db: AsyncDatabase[Document], doc: Document) -> bool:
+    """Keep a parked message once (a redelivered copy adds nothing); tell whether it was new."""
+    return await mongo.insert_once(db[COLLECTION], doc)
+
+
+async def get(db: AsyncDatabase[Document], parked_id: str) -> Document | None:
+    """Return one parked message, or None."""
+    return await db[COLLECTION].find_one({"_id": parked_id})
+
+
+async def page(
+    db: AsyncDatabase[Document], query: Document, *, skip: int, limit: int
+) -> list[Document]:
+    """Return parked messages matching `query`, newest first."""
+    cursor = db[COLLECTION].find(query).sort("parked_at", DESCENDING).skip(skip).limit(limit)
+    return [doc async for doc in cursor]
+
+
+async def resolve(
+    db: AsyncDatabase[Document], parked_id: str, by: Document, note: str, at: datetime
+) -> bool:
+    """Mark a parked message dealt with; False if it already was."""
+    result = await db[COLLECTION].update_one(
+        {"_id": parked_id, "resolved_at": None},
+        {"$set": {"resolved_at": at, "resolved_by": by, "resolution_note": note}},
+    )
+    return result.modified_count == 1
+
+
+async def flag_hazard(
+    db: AsyncDatabase[Document], hazard_id: str, parked_id: str, timeline_entry: Document
+) -> bool:
+    """Flag a hazard for a parked message and say so in its timeline, once per message."""
+    result = await db[HAZARDS].update_one(
+        {"_id": hazard_id, "parked_ids": {"$ne": parked_id}},
+        {
+            "$push": {"parked_ids": parked_id, "timeline": timeline_entry},
+            "$set": {"flagged": True},
+        },
+    )
+    return result.modified_count == 1
+
+
+async def unflag_hazard(
+    db: AsyncDatabase[Document], hazard_id: str, parked_id: str, timeline_entry: Document
+) -> None:
+    """Take one parked message off a hazard; the flag goes when none is left."""
+    await db[HAZARDS].update_one(
+        {"_id": hazard_id, "parked_ids": parked_id},
+        {"$pull": {"parked_ids": parked_id}, "$push": {"timeline": timeline_entry}},
+    )
+    await db[HAZARDS].update_one(
+        {"_id": hazard_id, "parked_ids": {"$size": 0}}, {"$set": {"flagged": False}}
+    )

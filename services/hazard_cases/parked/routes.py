@@ -1,0 +1,95 @@
+"""HTTP routes of parked messages: what failed, about which hazard, and marking it dealt with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.hazard_cases.parked import repository, service
+from shared.auth import Principal, require_roles
+from shared.dependencies import Db, Idempotency
+from shared.idempotency import IdempotencyKeyHeader
+from shared.vocabulary import Role
+
+router = APIRouter(prefix="/v1/parked-messages", tags=["parked messages"])
+Operator = Annotated[Principal, Depends(require_roles(Role.COUNTY_OPERATOR))]
+
+
+class ParkedRead(BaseModel):
+    """A message a service gave up on after its retries, kept until an operator deals with it."""
+
+    parked_id: str
+    service: str = Field(description="The service whose handler gave up")
+    queue: str
+    event_type: str | None
+    event_id: str | None
+    hazard_id: str | None = Field(description="The hazard it concerns (flagged), if it says")
+    error: str
+    attempts: int
+    data: dict[str, Any] | None = Field(description="The event's data as it was sent")
+    parked_at: datetime
+    resolved_at: datetime | None
+    resolution_note: str | None = None
+
+
+class ResolveBody(BaseModel):
+    """How the message was dealt with (replayed from its dead-letter queue, or harmless)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"examples": [{"note": "已修复通知模板并从死信队列重放"}]},
+    )
+
+    note: str = Field(min_length=2, max_length=500)
+
+
+def _read(doc: dict[str, Any]) -> ParkedRead:
+    return ParkedRead(parked_id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+@router.get("", response_model=list[ParkedRead], summary="Failed messages in your county")
+async def list_parked(
+    principal: Operator,
+    db: Db,
+    unresolved: bool = True,
+    hazard_id: str | None = None,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ParkedRead]:
+    """Newest first; by default only those not dealt with yet."""
+    query: dict[str, Any] = service.visible(principal)
+    if unresolved:
+        query = {"$and": [query, {"resolved_at": None}]}
+    if hazard_id is not None:
+        query = {"$and": [query, {"hazard_id": hazard_id}]}
+    return [_read(doc) for doc in await repository.page(db, query, skip=skip, limit=limit)]
+
+
+@router.post(
+    "/{parked_id}/resolve",
+    response_model=ParkedRead,
+    responses={404: {"description": "No such parked message in your county"}},
+    summary="Mark a failed message dealt with; its hazard's flag goes when none is left",
+)
+async def resolve_parked(
+    parked_id: str,
+    body: ResolveBody,
+    request: Request,
+    principal: Operator,
+    db: Db,
+    idempotency: Idempotency,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Say how it was dealt with; the hazard's timeline records it."""
+
+    async def write() -> tuple[int, ParkedRead]:
+        return 200, _read(await service.resolve(db, principal, parked_id, body.note))
+
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=body, write=write
+    )
