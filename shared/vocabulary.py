@@ -1,4 +1,5 @@
-"""Words every service uses the same way: hazard categories, risk grades, grid levels, roles.
+"""Words every service uses the same way: hazard categories, risk grades, grid levels, roles,
+agencies and their answers.
 
 Each value carries its Chinese and English labels, so that pages, exports and error messages
 name things the way schools do.
@@ -109,4 +110,45 @@ HAZARD_STATUS_LABELS: dict[HazardStatus, tuple[str, str]] = {
     HazardStatus.CLOSED: ("已销号", "Verified and closed"),
     HazardStatus.REJECTED: ("不予受理", "Rejected"),
     HazardStatus.MERGED: ("已合并", "Merged"),
+}
+
+
+class AgencyKind(StrEnum):
+    """Which kind of agency (the seeds name police and market regulation first)."""
+
+    POLICE = "police"
+    MARKET_REGULATION = "market_regulation"
+    TRANSPORT = "transport"
+    FIRE = "fire"
+    OTHER = "other"
+
+
+AGENCY_KIND_LABELS: dict[AgencyKind, tuple[str, str]] = {
+    AgencyKind.POLICE: ("公安", "Police"),
+    AgencyKind.MARKET_REGULATION: ("市场监管", "Market regulation"),
+    AgencyKind.TRANSPORT: ("交通运输", "Transport"),
+    AgencyKind.FIRE: ("消防救援", "Fire and rescue"),
+    AgencyKind.OTHER: ("其他部门", "Other agency"),
+}
+
+
+class DispositionKind(StrEnum):
+    """How an agency answered a hazard it was sent (处置反馈)."""
+
+    DISPATCHED = "dispatched"
+    INSPECTED = "inspected"
+    CASE_FILED = "case_filed"
+    HANDLED = "handled"
+    RETURNED = "returned"
+
+
+DISPOSITION_KIND_LABELS: dict[DispositionKind, tuple[str, str]] = {
+    DispositionKind.DISPATCHED: ("已出警", "Officers dispatched"),
+    DispositionKind.INSPECTED: ("已检查", "Inspected"),
+    DispositionKind.CASE_FILED: ("已立案", "Case filed"),
+    DispositionKind.HANDLED: ("已处置完毕", "Handled on the agency's side"),
+    DispositionKind.RETURNED: (
+        "退回（非本单位职责）",
+        "Returned: not this agency's responsibility",
+    ),
 }

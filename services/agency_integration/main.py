@@ -1,7 +1,9 @@
 """Agency integration service: builds the app (`create_app`) and runs it (`python -m ...main`).
 
-For each new hazard, queues a delivery to every agency subscribed to its category in its
-area, and sends it as a webhook signed per the Standard Webhooks spec, retrying with back-off.
+Refers each new hazard to every agency subscribed to its category in its area, queues a
+delivery to those with a webhook, and sends it signed per the Standard Webhooks spec, retrying
+with back-off. Agencies answer back with dispositions, published through the outbox kept in
+each referral.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from services.agency_integration.deliveries import handlers
 from services.agency_integration.deliveries import repository as deliveries
 from services.agency_integration.deliveries.worker import DeliveryWorker
 from services.agency_integration.demo.seed import seed_demo
+from services.agency_integration.referrals import repository as referrals
+from services.agency_integration.referrals.routes import router as referrals_router
 from shared import idempotency
 from shared.app import create_service_app, serve
 from shared.dependencies import IDEMPOTENCY_COLLECTION
@@ -27,6 +31,7 @@ from shared.runtime import open_runtime
 INDEXES = {
     agencies.COLLECTION: agencies.INDEXES,
     deliveries.COLLECTION: deliveries.INDEXES,
+    referrals.COLLECTION: referrals.INDEXES,
     IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
 }
 
@@ -42,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             httpx.AsyncClient(follow_redirects=False) as client,
             open_runtime(app, settings, indexes=INDEXES) as runtime,
         ):
+            await runtime.start_outbox_relay(app, [referrals.COLLECTION])
             if settings.demo_data:
                 await seed_demo(runtime.db)
             handlers.subscribe(runtime.broker, runtime.db)
@@ -64,10 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=(
             "Police, market regulators and other agencies receive the hazards that concern "
             "them as signed webhooks (Standard Webhooks: webhook-id, webhook-timestamp, "
-            "webhook-signature)."
+            "webhook-signature), and answer back with dispositions (处置反馈) that join the "
+            "hazard's timeline."
         ),
         lifespan=lifespan,
-        routers=[agencies_router],
+        routers=[agencies_router, referrals_router],
     )
 
 

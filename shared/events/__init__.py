@@ -1,5 +1,6 @@
 """The event catalogue: every event type in Xiaoan, declared once and imported by both sides."""
 
+from shared.events.agency import AgencyDispositionRecorded
 from shared.events.base import (
     CATALOGUE,
     CLOUDEVENTS_CONTENT_TYPE,
@@ -40,6 +41,7 @@ from shared.refs import ChainLink, PersonRef
 __all__ = [
     "CATALOGUE",
     "CLOUDEVENTS_CONTENT_TYPE",
+    "AgencyDispositionRecorded",
     "AssignmentsChanged",
     "CalendarChanged",
     "ChainLink",

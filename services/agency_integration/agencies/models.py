@@ -3,21 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from shared.vocabulary import HazardCategory
-
-
-class AgencyKind(StrEnum):
-    """Which kind of agency (the seeds name police and market regulation first)."""
-
-    POLICE = "police"
-    MARKET_REGULATION = "market_regulation"
-    TRANSPORT = "transport"
-    FIRE = "fire"
-    OTHER = "other"
+from shared.vocabulary import AgencyKind, HazardCategory
 
 
 class AgencyCreate(BaseModel):

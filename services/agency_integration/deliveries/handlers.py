@@ -7,6 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.agency_integration.deliveries import service
+from services.agency_integration.referrals import service as referrals
 from shared.events import HazardOpened
 from shared.messaging import Broker, Delivery
 
@@ -15,6 +16,8 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register the agency handlers on `broker`."""
 
     async def on_hazard_opened(event: HazardOpened, delivery: Delivery) -> None:
+        # Both writes are insert-once on derived ids: a redelivery completes what was cut off.
+        await referrals.refer_hazard(db, event)
         await service.enqueue_for_hazard(db, event)
 
     broker.subscribe("hazard_opened", [HazardOpened], on_hazard_opened)

@@ -17,6 +17,15 @@ class AccountCreate(BaseModel):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9._-]+$")
     password: str = Field(min_length=8, max_length=128)
     role: Role
+    agency_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description=(
+            "The agency this login answers for (role agency only, and then required): the id "
+            "agency integration gave it (POST :8006/v1/agencies)"
+        ),
+    )
 
 
 class PersonCreate(BaseModel):

@@ -40,6 +40,24 @@ def to_read(doc: Document) -> PersonRead:
     )
 
 
+def _check_agency_tie(role: Role, agency_id: str | None) -> None:
+    """An agency login must name its agency (its tokens carry it); no other login may."""
+    if role == Role.AGENCY and agency_id is None:
+        raise field_error(
+            "account.agency_id",
+            "missing",
+            "外部单位账号须指定所属单位（agency_id）",
+            "An agency login must name its agency (agency_id)",
+        )
+    if role != Role.AGENCY and agency_id is not None:
+        raise field_error(
+            "account.agency_id",
+            "not_allowed",
+            "只有外部单位账号可以指定所属单位",
+            "Only agency logins name an agency",
+        )
+
+
 async def create(
     *, db: AsyncDatabase[Document], principal: Principal, person_in: PersonCreate
 ) -> PersonRead:
@@ -65,6 +83,7 @@ async def create(
             raise field_error(
                 "account.role", "forbidden", "无权授予该角色", "You may not grant this role"
             )
+        _check_agency_tie(account.role, account.agency_id)
         try:
             await repository.insert_account(
                 db,
@@ -74,6 +93,7 @@ async def create(
                     "password_hash": hash_password(account.password),
                     "roles": [account.role.value],
                     "created_at": doc["created_at"],
+                    **({"agency_id": account.agency_id} if account.agency_id else {}),
                 },
             )
         except DuplicateKeyError:

@@ -1,5 +1,5 @@
 """Consumers of the case service: a report opens (or joins) a hazard; registry changes assign
-waiting ones; a merge tells the hazard merged into."""
+waiting ones; a merge tells the hazard merged into; an agency's disposition joins the timeline."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import opening, repository
+from services.hazard_cases.hazards import agency, opening, repository
 from services.hazard_cases.hazards.lifecycle import Action
 from services.hazard_cases.places import handlers as places
-from shared.events import HazardTransitioned, ReportSubmitted
+from shared.events import AgencyDispositionRecorded, HazardTransitioned, ReportSubmitted
 from shared.messaging import Broker, Delivery
 from shared.outbox import OutboxRelay
 
@@ -40,6 +40,11 @@ def subscribe(
         if event.action == Action.MERGE and event.merged_into:
             await opening.record_merge(db, event)
 
+    async def on_disposition(event: AgencyDispositionRecorded, delivery: Delivery) -> None:
+        # Guarded by the disposition's id: a second delivery appends nothing.
+        await agency.record_disposition(db, event)
+
     broker.subscribe("open_hazards", [ReportSubmitted], on_report_submitted)
     broker.subscribe("merged_hazards", [HazardTransitioned], on_transitioned)
+    broker.subscribe("agency_dispositions", [AgencyDispositionRecorded], on_disposition)
     places.subscribe(broker, db, retry_waiting)

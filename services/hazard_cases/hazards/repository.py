@@ -92,3 +92,13 @@ async def listed(
     """Return hazards matching `query` in `sort` order, without their timelines."""
     cursor = db[COLLECTION].find(query, {"outbox": 0, "timeline": 0}).sort(sort).limit(limit)
     return [doc async for doc in cursor]
+
+
+async def append_once(
+    db: AsyncDatabase[Document], hazard_id: str, ids_field: str, item_id: str, update: Document
+) -> bool:
+    """Apply `update` unless `item_id` is in the hazard's `ids_field` already (a redelivery)."""
+    result = await db[COLLECTION].update_one(
+        {"_id": hazard_id, ids_field: {"$ne": item_id}}, update
+    )
+    return result.modified_count == 1

@@ -1,0 +1,73 @@
+"""HTTP routes of dispositions: an agency answers back on a hazard referred to it (处置反馈)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.agency_integration.referrals import service
+from services.agency_integration.referrals.models import (
+    DispositionCreate,
+    DispositionList,
+    DispositionRead,
+)
+from services.agency_integration.referrals.repository import COLLECTION
+from shared.auth import CurrentUser
+from shared.dependencies import Db, Idempotency, Relay
+from shared.idempotency import IdempotencyKeyHeader
+
+router = APIRouter(prefix="/v1/hazards", tags=["dispositions"])
+
+DISPOSITION_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not an agency account"},
+    404: {"description": "The hazard was never referred to your agency"},
+    409: {"description": "The hazard has as many dispositions from your agency as allowed"},
+}
+
+
+@router.post(
+    "/{hazard_id}/dispositions",
+    status_code=201,
+    response_model=DispositionRead,
+    responses=DISPOSITION_ERRORS,
+    summary="Record how your agency handled a hazard it was sent (处置反馈)",
+)
+async def record_disposition(
+    hazard_id: str,
+    request: Request,
+    body: DispositionCreate,
+    principal: CurrentUser,
+    db: Db,
+    relay: Relay,
+    idempotency: Idempotency,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Add a disposition (出警, 检查, 立案, 处置完毕, 退回) to a hazard referred to your agency.
+
+    It joins the hazard's timeline in the case service, where the school sees it; the hazard's
+    status does not change. Retries with the same Idempotency-Key replay the first answer.
+    """
+
+    async def write() -> tuple[int, DispositionRead]:
+        referral_id, disposition = await service.record(
+            db=db, principal=principal, hazard_id=hazard_id, body=body
+        )
+        relay.notify(COLLECTION, referral_id)
+        return 201, disposition
+
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=body, write=write
+    )
+
+
+@router.get(
+    "/{hazard_id}/dispositions",
+    response_model=DispositionList,
+    responses={k: v for k, v in DISPOSITION_ERRORS.items() if k != 409},
+    summary="Your agency's dispositions on a hazard, oldest first",
+)
+async def list_dispositions(hazard_id: str, principal: CurrentUser, db: Db) -> DispositionList:
+    """List what your agency recorded on a hazard referred to it (an empty list at first)."""
+    return await service.list_for_hazard(db=db, principal=principal, hazard_id=hazard_id)

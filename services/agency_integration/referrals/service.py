@@ -1,0 +1,182 @@
+"""Referring new hazards to the agencies they concern, and recording the agencies' answers.
+
+Every agency a hazard concerns gets a referral, whether it takes webhooks or reads its feed.
+A referral is what lets an agency answer: a hazard never referred to the caller's agency is
+404, like anything out of scope.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.agency_integration.agencies import repository as agencies
+from services.agency_integration.agencies.service import concerns
+from services.agency_integration.referrals import repository
+from services.agency_integration.referrals.models import (
+    DispositionCreate,
+    DispositionList,
+    DispositionRead,
+)
+from shared.auth import Principal
+from shared.clock import utc_now
+from shared.errors import ApiError, field_error, not_found
+from shared.events import AgencyDispositionRecorded, HazardOpened, PersonRef
+from shared.ids import new_id
+from shared.vocabulary import DISPOSITION_KIND_LABELS, DispositionKind, Role
+
+Document = dict[str, Any]
+
+# Agencies' clocks drift a little; further ahead is a wrong clock or a typed date.
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+async def refer_hazard(db: AsyncDatabase[Document], event: HazardOpened) -> int:
+    """Refer a new hazard to every agency it concerns; return how many referrals were new."""
+    created = 0
+    for agency in await agencies.subscribed_to(db, event.category.value):
+        if not concerns(agency, event.category.value, event.grid_path):
+            continue
+        is_new = await repository.insert_once(
+            db,
+            {
+                "_id": repository.referral_id(agency["_id"], event.hazard_id),
+                "agency_id": agency["_id"],
+                "agency_name": agency["name"],
+                "agency_kind": agency["kind"],
+                "hazard_id": event.hazard_id,
+                "grid_path": event.grid_path,
+                "category": event.category.value,
+                "description": event.description,
+                "school_name": event.school_name,
+                "point_name": event.point_name,
+                "referred_at": utc_now(),
+                "dispositions": [],
+            },
+        )
+        created += int(is_new)
+    return created
+
+
+def check_acted_at(acted_at: datetime, now: datetime) -> None:
+    """Refuse a time of action more than a few minutes ahead of `now` (422 naming acted_at)."""
+    if acted_at > now + MAX_CLOCK_AHEAD:
+        minutes = int(MAX_CLOCK_AHEAD.total_seconds() // 60)
+        raise field_error(
+            "acted_at",
+            "in_future",
+            f"处置时间不能晚于当前时间（允许误差 {minutes} 分钟）",
+            f"acted_at cannot be in the future (more than {minutes} minutes ahead)",
+        )
+
+
+def _as_stored(at: datetime) -> datetime:
+    """Return `at` as MongoDB gives it back (UTC, milliseconds): the answer and reads agree."""
+    at = at.astimezone(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def _caller_agency(principal: Principal) -> str | None:
+    if not principal.has_role(Role.AGENCY):
+        raise ApiError(
+            403,
+            "forbidden",
+            "只有外部单位账号可以反馈处置情况",
+            "Only agency accounts record dispositions",
+        )
+    return principal.agency_id
+
+
+async def _referral(db: AsyncDatabase[Document], principal: Principal, hazard_id: str) -> Document:
+    """Return the caller's agency's referral of the hazard, or answer 404.
+
+    The login must be tied to the agency the hazard was referred to, and the hazard must lie
+    in the login's own grid scope: a login put in the wrong place reaches nothing.
+    """
+    agency_id = _caller_agency(principal)
+    doc = await repository.get(db, agency_id, hazard_id) if agency_id else None
+    if doc is None or not principal.covers(doc["grid_path"]):
+        raise not_found("隐患", "Hazard")
+    return doc
+
+
+def to_read(referral: Document, disposition: Document) -> DispositionRead:
+    """Shape a stored disposition for the agency."""
+    kind = DispositionKind(disposition["kind"])
+    label_zh, label_en = DISPOSITION_KIND_LABELS[kind]
+    return DispositionRead(
+        disposition_id=disposition["disposition_id"],
+        hazard_id=referral["hazard_id"],
+        agency_id=referral["agency_id"],
+        agency_name=referral["agency_name"],
+        agency_kind=referral["agency_kind"],
+        kind=kind,
+        kind_label_zh=label_zh,
+        kind_label_en=label_en,
+        note=disposition["note"],
+        acted_at=disposition["acted_at"],
+        officer=disposition.get("officer"),
+        reference=disposition.get("reference"),
+        recorded_by=PersonRef.model_validate(disposition["recorded_by"]),
+        recorded_at=disposition["recorded_at"],
+    )
+
+
+async def record(
+    *,
+    db: AsyncDatabase[Document],
+    principal: Principal,
+    hazard_id: str,
+    body: DispositionCreate,
+) -> tuple[str, DispositionRead]:
+    """Store a disposition with its event in one write; return the referral id and it."""
+    now = utc_now()
+    acted_at = _as_stored(body.acted_at) if body.acted_at else now
+    check_acted_at(acted_at, now)
+    referral = await _referral(db, principal, hazard_id)
+    recorded_by = PersonRef(person_id=principal.user_id, name=principal.name)
+    disposition: Document = {
+        "disposition_id": new_id(),
+        "kind": body.kind.value,
+        "note": body.note,
+        "acted_at": acted_at,
+        "officer": body.officer,
+        "reference": body.reference,
+        "recorded_by": recorded_by.model_dump(),
+        "recorded_at": now,
+    }
+    event = AgencyDispositionRecorded(
+        disposition_id=disposition["disposition_id"],
+        hazard_id=hazard_id,
+        grid_path=referral["grid_path"],
+        agency_id=referral["agency_id"],
+        agency_name=referral["agency_name"],
+        agency_kind=referral["agency_kind"],
+        kind=body.kind,
+        note=body.note,
+        acted_at=acted_at,
+        officer=body.officer,
+        reference=body.reference,
+        recorded_by=recorded_by,
+        occurred_at=now,
+    )
+    if not await repository.add_disposition(db, referral["_id"], disposition, event):
+        raise ApiError(
+            409,
+            "too_many_dispositions",
+            f"该隐患的处置反馈已达 {repository.MAX_DISPOSITIONS} 条上限",
+            f"This hazard already has {repository.MAX_DISPOSITIONS} dispositions from you",
+        )
+    return referral["_id"], to_read(referral, disposition)
+
+
+async def list_for_hazard(
+    *, db: AsyncDatabase[Document], principal: Principal, hazard_id: str
+) -> DispositionList:
+    """Return the caller's agency's dispositions on a hazard referred to it (404 otherwise)."""
+    referral = await _referral(db, principal, hazard_id)
+    return DispositionList(
+        items=[to_read(referral, item) for item in referral.get("dispositions", [])]
+    )
