@@ -81,6 +81,8 @@ start() {
   export HAZARD_INTAKE_MEDIA_PUBLIC_URL=${HAZARD_INTAKE_MEDIA_PUBLIC_URL:-http://127.0.0.1:$media_port}
   export GRID_REGISTRY_QR_BASE_URL=${GRID_REGISTRY_QR_BASE_URL:-http://127.0.0.1:$intake_port/q}
   export COMMAND_CENTRE_TOKEN_URL=${COMMAND_CENTRE_TOKEN_URL:-http://127.0.0.1:$reg_port/v1/auth/token}
+  export COMMAND_CENTRE_CASES_PUBLIC_URL=${COMMAND_CENTRE_CASES_PUBLIC_URL:-http://127.0.0.1:$(port_of HAZARD_CASES 8004)}
+  export COMMAND_CENTRE_MEDIA_PUBLIC_URL=${COMMAND_CENTRE_MEDIA_PUBLIC_URL:-http://127.0.0.1:$media_port}
 
   local entry name prefix default
   for entry in "${SERVICES[@]}"; do

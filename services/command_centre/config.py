@@ -23,3 +23,11 @@ class Settings(CommonSettings):
         description="The registry's token endpoint, as the browser reaches it",
     )
     refresh_seconds: float = Field(1.0, gt=0, le=60)
+    cases_public_url: str = Field(
+        "http://127.0.0.1:8004",
+        description="The case service as the browser reaches it (a hazard's detail and actions)",
+    )
+    media_public_url: str = Field(
+        "http://127.0.0.1:8003",
+        description="Media storage as the browser reaches it (the before and after photos)",
+    )

@@ -11,7 +11,9 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.client import ApiClient
+from tests.support.photos import confirm, jpeg_with_gps, upload
 from tests.support.platform import Platform
+from tests.support.school import PASSWORD, hazard, new_school, report
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_PRESENT = Path(CHROMIUM).exists()
@@ -39,11 +41,13 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def logged_in_page(browser: Browser, platform: Platform, username: str) -> Page:
+async def logged_in_page(
+    browser: Browser, platform: Platform, username: str, password: str | None = None
+) -> Page:
     page = await browser.new_page(locale="zh-CN")
     await page.goto(platform.url("command_centre") + "/")
     await page.get_by_label("用户名").fill(username)
-    await page.get_by_label("密码").fill(username)
+    await page.get_by_label("密码").fill(password or username)
     await page.get_by_role("button", name="登录").click()
     await expect(page.locator("#board")).to_be_visible()
     await expect(page.locator("#login")).to_be_hidden()
@@ -87,3 +91,63 @@ async def test_page_switches_to_english_and_rejects_a_wrong_password(
     await expect(page.get_by_role("heading", name="Xiaoan · Command centre")).to_be_visible()
     await page.get_by_role("button", name="Log in").click()
     await expect(page.locator("#login-error")).to_have_text("Wrong username or password")
+
+
+async def uploaded_photo(user: ApiClient, purpose: str) -> str:
+    slot, to_s3 = await upload(user, jpeg_with_gps((480, 320)), purpose=purpose)
+    assert to_s3.status_code == 204
+    assert (await confirm(user, slot["media_id"])).status_code == 200
+    return str(slot["media_id"])
+
+
+async def test_the_head_verifies_with_the_before_and_after_photos_side_by_side(
+    browser: Browser, platform: Platform, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    admin = await ApiClient.login(platform, http, "demo-admin")
+    school = await new_school(admin)
+    keeper = await school.login(admin, school.keeper)
+    description = f"消防栓箱门脱落（{school.tag}）"
+    before = await uploaded_photo(keeper, "finding")
+    hazard_id = await report(keeper, school, description, photo_ids=[before])
+    await hazard(admin, hazard_id, status="assigned")
+    for body in (
+        {"action": "accept"},
+        {
+            "action": "submit_rectification",
+            "note": "已重新安装箱门",
+            "photo_ids": [await uploaded_photo(keeper, "rectification")],
+        },
+    ):
+        answer = await keeper.post("hazard_cases", f"/v1/hazards/{hazard_id}/actions", body)
+        assert answer.status_code == 200, answer.text
+
+    page = await logged_in_page(browser, platform, school.head, PASSWORD)
+    await page.locator("tbody tr", has_text=description).click()
+    detail = page.locator("#detail")
+    await expect(detail).to_be_visible()
+    await expect(detail.locator("#detail-title")).to_have_text(description)
+    await expect(detail).to_contain_text("待验证")
+    await expect(detail.locator("#rectification-note")).to_have_text("已重新安装箱门")
+    # Both photos load, side by side: the finding on the left, the evidence on the right.
+    for side in ("#photos-before img", "#photos-after img"):
+        await expect(page.locator(side)).to_have_count(1)
+        await expect(page.locator(side)).to_have_js_property("complete", True)
+        assert await page.locator(side).evaluate("img => img.naturalWidth") > 0
+    left = await page.locator("#photos-before").bounding_box()
+    right = await page.locator("#photos-after").bounding_box()
+    assert left is not None
+    assert right is not None
+    assert left["x"] < right["x"]
+    assert abs(left["y"] - right["y"]) < 5
+    await page.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
+
+    # Failing needs a reason; passing closes the hazard and says so in the timeline.
+    await page.get_by_role("button", name="验证不通过，退回整改").click()
+    await expect(page.locator("#verify-message")).to_have_text("请写明不通过的原因")
+    await page.get_by_role("button", name="验证通过，销号").click()
+    await expect(detail).to_contain_text("已销号")
+    await expect(page.locator("#verify")).to_be_hidden()
+    await expect(page.locator("#timeline li")).to_have_count(
+        len((await hazard(admin, hazard_id, status="closed"))["timeline"])
+    )
+    await expect(page.locator("tbody tr", has_text=description)).to_contain_text("已销号")

@@ -144,6 +144,9 @@ class Platform:
             "HAZARD_INTAKE_REGISTRY_PUBLIC_URL": f"http://127.0.0.1:{ports['grid_registry']}",
             "HAZARD_INTAKE_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{ports['media_storage']}",
             "GRID_REGISTRY_QR_BASE_URL": f"http://127.0.0.1:{ports['hazard_intake']}/q",
+            # The command centre's page opens a hazard and its photos from these.
+            "COMMAND_CENTRE_CASES_PUBLIC_URL": f"http://127.0.0.1:{ports['hazard_cases']}",
+            "COMMAND_CENTRE_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{ports['media_storage']}",
             # Many tests report on the demo points: each report opens its own hazard unless a
             # test sets a window in a grid's deadline policy.
             "HAZARD_CASES_DUPLICATE_WINDOW_HOURS": "0",

@@ -18,7 +18,12 @@ async def index(request: Request) -> HTMLResponse:
     """Return the page, with where to log in and how often to refresh."""
     settings = request.app.state.settings
     config = json.dumps(
-        {"tokenUrl": settings.token_url, "refreshMs": int(settings.refresh_seconds * 1000)}
+        {
+            "tokenUrl": settings.token_url,
+            "refreshMs": int(settings.refresh_seconds * 1000),
+            "casesUrl": settings.cases_public_url.rstrip("/"),
+            "mediaUrl": settings.media_public_url.rstrip("/"),
+        }
     )
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     return HTMLResponse(html.replace("/*CONFIG*/{}", config), headers={"Cache-Control": "no-store"})

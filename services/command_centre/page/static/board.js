@@ -15,6 +15,7 @@
   let lang = localStorage.getItem("xiaoan.lang") || "zh";
   let timer = null;
   let lastBoard = null;
+  let lastDetail = null;
 
   const $ = (id) => document.getElementById(id);
   const pick = (pair) => (lang === "zh" ? pair[0] : pair[1]);
@@ -26,6 +27,7 @@
     });
     $("lang").textContent = lang === "zh" ? "English" : "中文";
     if (lastBoard) render(lastBoard);
+    if (lastDetail && !$("detail").hidden) renderDetail(lastDetail);
   }
 
   function text(value) {
@@ -64,6 +66,7 @@
     board.rows.forEach((item) => {
       const tr = document.createElement("tr");
       tr.dataset.hazardId = item.hazard_id;
+      tr.addEventListener("click", () => openDetail(item.hazard_id));
       cell(tr, text(new Date(item.reported_at).toLocaleString(lang === "zh" ? "zh-CN" : "en")));
       cell(tr, text(item.school_name));
       cell(tr, text(item.point_name));
@@ -96,10 +99,168 @@
     }
   }
 
+  // ------------------------------------------------------------------ one hazard
+
+  // A call to another service with the user's token; a 401 sends them back to the login.
+  async function call(base, path, options) {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    const init = Object.assign({}, options || {});
+    init.headers = Object.assign({ Authorization: "Bearer " + token }, init.headers || {});
+    const response = await fetch(base + path, init);
+    if (response.status === 401) {
+      showLogin();
+      throw new Error("logged out");
+    }
+    return response;
+  }
+
+  function errorOf(body, status) {
+    if (body && body.error) return lang === "zh" ? body.error.message_zh : body.error.message_en;
+    return "HTTP " + status;
+  }
+
+  function when(value) {
+    return value ? new Date(value).toLocaleString(lang === "zh" ? "zh-CN" : "en") : "—";
+  }
+
+  async function openDetail(hazardId) {
+    const response = await call(config.casesUrl, "/v1/hazards/" + encodeURIComponent(hazardId));
+    if (!response.ok) {
+      $("stale").hidden = false;
+      return;
+    }
+    renderDetail(await response.json());
+    $("detail").hidden = false;
+  }
+
+  function fact(list, zh, en, value) {
+    const dt = document.createElement("dt");
+    dt.textContent = lang === "zh" ? zh : en;
+    const dd = document.createElement("dd");
+    dd.appendChild(value instanceof Node ? value : text(value));
+    list.append(dt, dd);
+  }
+
+  function renderDetail(hazard) {
+    lastDetail = hazard;
+    $("detail").dataset.hazardId = hazard.hazard_id;
+    $("detail-title").textContent = hazard.description;
+    $("detail-flag").hidden = !hazard.flagged;
+    const facts = $("detail-facts");
+    facts.replaceChildren();
+    const status = text(lang === "zh" ? hazard.status_label_zh : pick(STATUS_LABELS[hazard.status]));
+    status.className = "status status-" + hazard.status;
+    fact(facts, "状态", "Status", status);
+    fact(facts, "学校", "School", hazard.school_name);
+    fact(facts, "风险点", "Risk point", hazard.point_name);
+    fact(facts, "类别", "Category", lang === "zh" ? hazard.category_label_zh : hazard.category);
+    fact(facts, "风险等级", "Grade", hazard.risk_grade ? pick(GRADE_LABELS[hazard.risk_grade]) : null);
+    fact(facts, "上报人", "Reported by", hazard.reporter.name + " · " + when(hazard.reported_at));
+    fact(facts, "责任人", "Responsible", hazard.assignee ? hazard.assignee.name : null);
+    const late = hazard.overdue ? (lang === "zh" ? "（已逾期）" : " (overdue)") : "";
+    fact(facts, "整改期限", "Rectify by", when(hazard.rectify_by) + late);
+    fillPhotos($("photos-before"), hazard.photo_ids);
+    fillPhotos($("photos-after"), hazard.rectification_photo_ids);
+    $("rectification-note").textContent = hazard.rectification_note || "";
+    $("verify").hidden = !hazard.allowed_actions.includes("verify");
+    $("verify-message").textContent = "";
+    const timeline = $("timeline");
+    timeline.replaceChildren();
+    hazard.timeline.forEach((entry) => {
+      const li = document.createElement("li");
+      const time = document.createElement("time");
+      time.textContent = when(entry.at);
+      li.append(time, text(lang === "zh" ? entry.note_zh : entry.note_en));
+      if (entry.actor) {
+        const who = text("（" + entry.actor.name + "）");
+        who.className = "who";
+        li.appendChild(who);
+      }
+      timeline.appendChild(li);
+    });
+  }
+
+  // Photos are shown only through media storage's short-lived URLs, and only those the user
+  // may see; the others say so instead of breaking the layout.
+  async function fillPhotos(container, ids) {
+    container.replaceChildren();
+    if (!ids.length) {
+      const none = text(lang === "zh" ? "无照片" : "No photos");
+      none.className = "photo-missing";
+      container.appendChild(none);
+      return;
+    }
+    const found = await Promise.all(ids.map(async (id) => {
+      try {
+        const response = await call(config.mediaUrl, "/v1/media/" + encodeURIComponent(id));
+        return response.ok ? await response.json() : null;
+      } catch (err) {
+        return null;
+      }
+    }));
+    container.replaceChildren();
+    found.forEach((media) => {
+      if (media && media.view_url) {
+        const link = document.createElement("a");
+        link.href = media.view_url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        const image = document.createElement("img");
+        image.src = media.thumbnail_url || media.view_url;
+        image.alt = lang === "zh" ? "隐患照片" : "Hazard photo";
+        link.appendChild(image);
+        container.appendChild(link);
+      } else {
+        const missing = text(lang === "zh" ? "照片不可查看或仍在检查" : "Photo not viewable or still being checked");
+        missing.className = "photo-missing";
+        container.appendChild(missing);
+      }
+    });
+  }
+
+  // randomUUID needs a secure origin; getRandomValues works on a plain-HTTP intranet address too.
+  function newKey() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  async function act(body) {
+    const hazardId = $("detail").dataset.hazardId;
+    $("verify-message").textContent = "";
+    const response = await call(config.casesUrl, "/v1/hazards/" + encodeURIComponent(hazardId) + "/actions", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Idempotency-Key": newKey() },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      $("verify-message").textContent = errorOf(answer, response.status);
+      return;
+    }
+    $("verify").reset();
+    renderDetail(answer);
+    refresh();
+  }
+
+  $("verify-pass").addEventListener("click", () => act({ action: "verify" }));
+  $("verify-fail").addEventListener("click", () => {
+    const reason = $("verify").elements.reason.value.trim();
+    if (reason.length < 2) {
+      $("verify-message").textContent = lang === "zh" ? "请写明不通过的原因" : "Say why it fails";
+      return;
+    }
+    act({ action: "fail_verification", reason: reason });
+  });
+  $("detail-close").addEventListener("click", () => {
+    $("detail").hidden = true;
+    lastDetail = null;
+  });
+
   function showLogin() {
     clearInterval(timer);
     sessionStorage.removeItem(TOKEN_KEY);
     $("board").hidden = true;
+    $("detail").hidden = true;
     $("logout").hidden = true;
     $("who").textContent = "";
     $("login").hidden = false;
