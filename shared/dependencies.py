@@ -13,11 +13,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared import idempotency
 from shared.idempotency import IdempotencyStore
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
 
-IDEMPOTENCY_COLLECTION = "idempotency_keys"
+IDEMPOTENCY_COLLECTION = idempotency.COLLECTION
 
 
 async def get_runtime(request: Request) -> Runtime:

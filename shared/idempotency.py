@@ -12,8 +12,10 @@ so old records are removed by `purge_older_than`, which services call periodical
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any
@@ -29,7 +31,10 @@ from pymongo.errors import DuplicateKeyError
 from shared.clock import utc_now
 from shared.errors import ApiError, field_error
 
+log = logging.getLogger(__name__)
+
 HEADER = "Idempotency-Key"
+COLLECTION = "idempotency_keys"  # each service's own, in its own database
 MAX_KEY_LENGTH = 255
 INDEXES = [IndexModel([("created_at", 1)], name="created_at")]
 
@@ -169,3 +174,14 @@ class IdempotencyStore:
         """Delete records older than `age`; return how many went."""
         result = await self.collection.delete_many({"created_at": {"$lt": utc_now() - age}})
         return result.deleted_count
+
+    async def keep_purged(self, age: timedelta, every_seconds: float = 3600) -> None:
+        """Purge records older than `age` now and then, for as long as the service runs."""
+        while True:
+            try:
+                purged = await self.purge_older_than(age)
+                if purged:
+                    log.info("old Idempotency-Key answers purged", extra={"count": purged})
+            except Exception:  # a database hiccup: the next round purges them
+                log.exception("purging old Idempotency-Key answers failed")
+            await asyncio.sleep(every_seconds)

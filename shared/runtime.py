@@ -16,13 +16,14 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import clock, mongo
+from shared import clock, idempotency, mongo
 from shared.auth.tokens import TokenVerifier
 from shared.messaging.broker import Broker
 from shared.observability.metrics import ServiceMetrics
@@ -125,6 +126,11 @@ async def open_runtime(
     await _retry_until_up("RabbitMQ", broker.connect)
 
     runtime = Runtime(settings, metrics, client, db, broker)
+    if idempotency.COLLECTION in indexes:
+        # FerretDB has no TTL index: old answers are deleted by the service itself.
+        keys = idempotency.IdempotencyStore(db[idempotency.COLLECTION])
+        retention = timedelta(hours=settings.idempotency_retention_hours)
+        runtime.run_in_background(lambda: keys.keep_purged(retention))
 
     async def broker_ready() -> bool:
         return broker.is_ready()

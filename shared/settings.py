@@ -77,6 +77,12 @@ class CommonSettings(BaseSettings):
     jwt_audience: str = Field("xiaoan", validation_alias=_env("JWT_AUDIENCE"))
 
     cors_origins: tuple[str, ...] = Field((), validation_alias=_env("XIAOAN_CORS_ORIGINS"))
+    idempotency_retention_hours: float = Field(
+        24 * 14,
+        gt=0,
+        validation_alias=_env("XIAOAN_IDEMPOTENCY_RETENTION_HOURS"),
+        description="How long a keyed write's answer is replayed (phones retry after days)",
+    )
     clock_offset_file: Path | None = Field(
         None,
         validation_alias=_env("XIAOAN_CLOCK_OFFSET_FILE"),

@@ -10,6 +10,7 @@ import pytest
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.clock import utc_now
 from shared.errors import ApiError
 from shared.idempotency import IdempotencyStore, fingerprint
 from shared.mongo import ensure_indexes, replace_if_newer, set_if_newer
@@ -66,6 +67,31 @@ async def test_idempotency_store_runs_once_and_replays(db: AsyncDatabase[dict]) 
     mine = await store.run(owner="v", key="k", request_fingerprint=other, write=write)
     assert mine.status_code == 201
     assert runs == [1, 1]
+
+
+async def test_old_answers_are_purged_in_the_background_and_recent_ones_kept(
+    db: AsyncDatabase[dict],
+) -> None:
+    store = IdempotencyStore(db.idempotency_keys)
+
+    async def write() -> tuple[int, dict]:
+        return 201, {"ok": True}
+
+    for key in ("old", "recent"):
+        await store.run(owner="u", key=key, request_fingerprint="f", write=write)
+    await db.idempotency_keys.update_one(
+        {"_id": "u\x1fold"}, {"$set": {"created_at": utc_now() - timedelta(days=30)}}
+    )
+    purging = asyncio.create_task(store.keep_purged(timedelta(days=14), every_seconds=0.05))
+    try:
+
+        async def only_recent_left() -> bool:
+            ids = [doc["_id"] async for doc in db.idempotency_keys.find({})]
+            return ids == ["u\x1frecent"]
+
+        await wait_until(only_recent_left, timeout=10, what="the old answer to be purged")
+    finally:
+        purging.cancel()
 
 
 async def test_failed_write_frees_the_key_for_a_retry(db: AsyncDatabase[dict]) -> None:
