@@ -65,3 +65,49 @@ async def test_a_second_report_joins_the_open_hazard_and_its_photo_follows(
 
     seen = (await wait_until(head_sees_photo, timeout=20, what="the photo to join")).json()
     assert seen["report_id"] == second
+
+
+async def test_an_open311_request_that_joins_a_hazard_follows_it_to_closure(
+    admin: ApiClient, school: School, http: httpx.AsyncClient
+) -> None:
+    keeper = await school.login(admin, school.keeper)
+    head = await school.login(admin, school.head)
+    first = await report(keeper, school, "消防通道堆放纸箱")
+    await hazard(admin, first, status="assigned")
+    client = await admin.post(
+        "hazard_intake",
+        "/v1/open311/clients",
+        {"name": "12345市民服务热线", "jurisdiction_id": school.school_id},
+    )
+    assert client.status_code == 201, client.text
+    open311 = f"{admin.platform.url('hazard_intake')}/open311/v2"
+    filed = await http.post(
+        f"{open311}/requests.json",
+        data={
+            "api_key": client.json()["api_key"],
+            "service_code": "fire",
+            "description": "市民反映学校消防通道被堵",
+            "attribute[point_id]": school.point_id,
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    request_id = filed.json()[0]["service_request_id"]
+
+    async def shown(notes: str) -> dict[str, object] | None:
+        answer = await http.get(f"{open311}/requests/{request_id}.json")
+        body = answer.json()[0] if answer.status_code == 200 else {}
+        return body if notes in str(body.get("status_notes")) else None
+
+    joined = await wait_until(lambda: shown("已并入"), timeout=30, what="the request to join")
+    assert joined["status"] == "open"
+    assert "已分派" in str(joined["status_notes"])
+
+    for actor, body in (
+        (keeper, {"action": "accept"}),
+        (keeper, {"action": "submit_rectification", "note": "已清理", "photo_ids": ["p"]}),
+        (head, {"action": "verify"}),
+    ):
+        answer = await actor.post("hazard_cases", f"/v1/hazards/{first}/actions", body)
+        assert answer.status_code == 200, answer.text
+    closed = await wait_until(lambda: shown("已销号"), timeout=30, what="the request to close")
+    assert closed["status"] == "closed"

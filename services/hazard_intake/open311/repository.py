@@ -17,9 +17,12 @@ from shared import mongo
 
 CLIENTS = "open311_clients"
 REQUESTS = "open311_requests"
+# Per hazard, the requests whose reports joined it: its later events reach them by `_id`.
+JOINED = "open311_joined"
 INDEXES = {
     CLIENTS: [IndexModel([("grid_path", 1)], name="grid_path")],
     REQUESTS: [IndexModel([("requested_at", DESCENDING)], name="requested_at")],
+    JOINED: [],
 }
 # What never leaves this service: the submitter's contact details.
 PUBLIC = {"contact": 0}
@@ -61,7 +64,31 @@ async def mark_published(db: AsyncDatabase[Document], request_id: str) -> None:
 
 
 async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> bool:
-    """Apply a hazard's newer status to its request; False if older, or not filed here.
+    """Apply a hazard's newer status to its request and to the requests whose reports joined
+    it; False if older, or none was filed here."""
+    applied = await _apply(db, change.hazard_id, change)
+    joined = await db[JOINED].find_one({"_id": change.hazard_id})
+    for request_id in (joined or {}).get("request_ids", []):
+        applied = await _apply(db, request_id, change) or applied
+    return applied
+
+
+async def join(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
+    """Make a request follow the hazard its report joined; False if it was not filed here."""
+    if await db[REQUESTS].find_one({"_id": request_id}, {"_id": 1}) is None:
+        return False
+    # The link first: an event of the hazard arriving meanwhile then reaches the request too.
+    await db[JOINED].update_one(
+        {"_id": change.hazard_id}, {"$addToSet": {"request_ids": request_id}}, upsert=True
+    )
+    await db[REQUESTS].update_one(
+        {"_id": request_id}, {"$set": {"joined_hazard_id": change.hazard_id}}
+    )
+    return await _apply(db, request_id, change)
+
+
+async def _apply(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
+    """Set a request's status from a newer version of its hazard.
 
     Not an upsert (unlike shared.mongo.set_if_newer): every hazard's events arrive here, and
     only those of requests filed through Open311 belong in this collection.
@@ -79,10 +106,10 @@ async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> boo
         fields["agency_responsible"] = change.agency_responsible
     # Most hazards were not filed here: a read by _id answers that without taking the
     # database's write lock (FerretDB serialises writes per database).
-    if await db[REQUESTS].find_one({"_id": change.hazard_id}, {"_id": 1}) is None:
+    if await db[REQUESTS].find_one({"_id": request_id}, {"_id": 1}) is None:
         return False
     result = await db[REQUESTS].update_one(
-        {"_id": change.hazard_id, "hazard_version": {"$lt": change.version}}, {"$set": fields}
+        {"_id": request_id, "hazard_version": {"$lt": change.version}}, {"$set": fields}
     )
     return result.modified_count == 1
 

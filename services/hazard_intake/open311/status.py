@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.events import HazardAssigned, HazardEscalated, HazardOpened, HazardTransitioned
+from shared.events import (
+    HazardAssigned,
+    HazardEscalated,
+    HazardOpened,
+    HazardTransitioned,
+    ReportLinked,
+)
 from shared.vocabulary import HAZARD_STATUS_LABELS, HazardStatus
 
 OPEN = "open"
@@ -52,6 +58,22 @@ def open311_status(status: HazardStatus) -> Open311Status:
     zh, en = HAZARD_STATUS_LABELS[status]
     return Open311Status(
         status=CLOSED if status in _CLOSED_STATUSES else OPEN, status_notes=f"{zh} / {en}"
+    )
+
+
+def joined_change(event: ReportLinked) -> StatusChange:
+    """Return what a report joining an open hazard changes in the request it came from: it
+    shows that hazard's status from now on, and says it was joined."""
+    shown = open311_status(event.hazard_status)
+    return StatusChange(
+        hazard_id=event.hazard_id,
+        hazard_status=event.hazard_status,
+        version=event.version,
+        at=event.occurred_at,
+        shown=Open311Status(
+            status=shown.status,
+            status_notes=f"已并入同一隐患 / Joined the same hazard: {shown.status_notes}",
+        ),
     )
 
 
