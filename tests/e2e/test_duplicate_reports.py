@@ -52,7 +52,7 @@ async def test_a_second_report_joins_the_open_hazard_and_its_photo_follows(
         linked = [r for r in body["linked_reports"] if r["report_id"] == second]
         return body if linked else None
 
-    target = await wait_until(joined, timeout=30, what="the second report to join the first")
+    target = await wait_until(joined, timeout=60, what="the second report to join the first")
     assert target["status"] == "assigned"  # joining changes nothing of the hazard's own loop
     # No second hazard was opened for it.
     assert (await admin.get("hazard_cases", f"/v1/hazards/{second}")).status_code == 404
@@ -63,7 +63,7 @@ async def test_a_second_report_joins_the_open_hazard_and_its_photo_follows(
         answer = await head.get("media_storage", f"/v1/media/{photo}")
         return answer if answer.status_code == 200 else None
 
-    seen = (await wait_until(head_sees_photo, timeout=20, what="the photo to join")).json()
+    seen = (await wait_until(head_sees_photo, timeout=60, what="the photo to join")).json()
     assert seen["report_id"] == second
 
 

@@ -376,7 +376,8 @@ async def test_photos_are_seen_by_the_owner_and_by_managers_of_the_reports_grid_
         answer = await head.get("media_storage", path)
         return answer if answer.status_code == 200 else None
 
-    seen = (await wait_until(head_sees_it, timeout=15, what="the photo to join its report")).json()
+    # The photo joins once the case service opened the report's hazard (after any backlog).
+    seen = (await wait_until(head_sees_it, timeout=60, what="the photo to join its report")).json()
     assert seen["report_id"] == report.json()["report_id"]
     assert seen["purpose"] == "finding"
     assert (await http.get(seen["view_url"])).status_code == 200
