@@ -5,8 +5,8 @@ the same hazards collection in the same run.
 
 The history (a city of 10 counties × 10 townships × 13 schools, three years) is generated once
 into its own database and kept for later runs: the hazards themselves (for the bare count) and
-the per-school monthly facts and summaries the queries read, built with the same functions
-the live service uses.
+the per-school monthly facts and the monthly and daily summaries the queries read, built with
+the same functions the live service uses.
 """
 
 from __future__ import annotations
@@ -19,17 +19,20 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pymongo import AsyncMongoClient
 
 import tests.conftest  # noqa: F401  (reads the servers' environment file)
 from services.hazard_cases.stats import repository
 from services.hazard_cases.stats.figures import fact_of, merge, summarise
-from services.hazard_cases.stats.service import figures_for, month_of, schools_under
+from services.hazard_cases.stats.periods import parse_period
+from services.hazard_cases.stats.service import day_of, figures_for, month_of, schools_under
 from tests.support.servers import InfraEnv
 
 DB = "xiaoan_bench_case_queries"
-FORMAT = 4  # of the stored cells: a new format makes the history again
+CHINA = ZoneInfo("Asia/Shanghai")
+FORMAT = 5  # of the stored cells: a new format makes the history again
 HAZARDS = 1_000_000
 COUNTIES, TOWNSHIPS, SCHOOLS = 10, 10, 13
 START = datetime(2023, 12, 1, tzinfo=UTC)
@@ -125,12 +128,16 @@ async def ensure_history(db: Any) -> None:
                 "h": hazard_facts,
             }
         )
-        entry = {"rev": 1, "path": school_path, "unit": True, **summarise(hazard_facts)}
-        cells[repository.cell_id(school_id, month)][school_id] = entry
+        by_day: dict[str, dict[str, Any]] = defaultdict(dict)
+        for hazard_id, fact in hazard_facts.items():
+            by_day[day_of(fact["rep"])][hazard_id] = fact
         township = school_path.strip("/").split("/")[-2]
-        cells[repository.cell_id(township, month)][school_id] = entry
         county = school_path.strip("/").split("/")[-3]
-        schools_of[repository.cell_id(county, month)][school_id] = entry
+        for period, period_facts in [(month, hazard_facts), *by_day.items()]:
+            entry = {"rev": 1, "path": school_path, "unit": True, **summarise(period_facts)}
+            cells[repository.cell_id(school_id, period)][school_id] = entry
+            cells[repository.cell_id(township, period)][school_id] = entry
+            schools_of[repository.cell_id(county, period)][school_id] = entry
     for level in ("town", "county"):
         for cell, kids in list(cells.items()):
             grid_id, month = cell.split("|")
@@ -212,6 +219,17 @@ async def run() -> list[tuple[str, float, str]]:
         async def city_three_years() -> object:
             return (await figures_for(db, "city", last_months(36))).total.by_category
 
+        today = datetime.now(CHINA).date()
+        last_week = parse_period((today - timedelta(days=6)).isoformat(), today.isoformat())
+        last_30_days = parse_period((today - timedelta(days=29)).isoformat(), today.isoformat())
+
+        async def city_week() -> object:
+            return (await figures_for(db, "city", last_week.cells)).total.rectification_rate()
+
+        async def county_month_of_days() -> object:
+            found = await schools_under(db, "county3", last_30_days.cells)
+            return sorted(found.items(), key=lambda kv: kv[1].rectification_rate() or 0)
+
         figures = [
             ("bare count_documents on 1,000,000 hazards", await timed(bare_count), "reference")
         ]
@@ -221,6 +239,8 @@ async def run() -> list[tuple[str, float, str]]:
             ("county, 12 months: by area (townships)", county_year),
             ("county, 12 months: per-school assessment (考核)", county_schools),
             ("county, 36 months: overdue list by lateness", county_overdue),
+            ("city, last 7 days: counts, rates", city_week),
+            ("county, last 30 days: per-school assessment", county_month_of_days),
         ):
             figures.append((name, await timed(call), f"< {LIMIT_MS:.0f} ms"))
         return figures

@@ -3,7 +3,7 @@ list, kept current as hazards move through the loop."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -97,6 +97,29 @@ async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiCli
 
     bad = await admin.get("hazard_cases", "/v1/stats/summary", **{"from": "2026-13", "to": month})
     assert bad.status_code == 422
+    assert bad.json()["error"]["details"][0]["field"] == "from"
+
+    # Any days: today holds the three; the day before holds none of them.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+    async def school_on(day: date) -> dict[str, Any]:
+        answer = await head.get(
+            "hazard_cases",
+            "/v1/stats/summary",
+            grid_id=school.school_id,
+            **{"from": day.isoformat(), "to": day.isoformat()},
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    async def today_done() -> dict[str, Any] | None:
+        body = await school_on(today)
+        return body if body["by_status"] == figures["by_status"] else None
+
+    on_today = await wait_until(today_done, timeout=30, what="today's figures")
+    assert (on_today["first_day"], on_today["last_day"]) == (today.isoformat(),) * 2
+    assert on_today["rectification_rate"] == 0.5
+    assert (await school_on(today - timedelta(days=1)))["total"] == 0
     assert bad.json()["error"]["details"][0]["field"] == "from"
     other = await new_school(admin)
     stranger = await other.login(admin, other.head)

@@ -1,6 +1,6 @@
-"""Facts per school and month (collection `stat_facts`) and, per grid and month, the summary
-of each grid just below it (collection `stat_cells`): a township's cell holds its schools', a
-county's its townships', a school's its own.
+"""Facts per school and month (collection `stat_facts`) and, per grid and period (a month, or
+a day), the summary of each grid just below it (collection `stat_cells`): a township's cell
+holds its schools', a county's its townships', a school's its own.
 
 All are kept by single-document writes that only move forward: a hazard's fact replaces an
 older version of itself, and a child's summary replaces an older revision of itself in its
@@ -26,9 +26,9 @@ MARKS = "stat_marks"  # hazards changed since their figures were last refreshed
 Document = dict[str, Any]
 
 
-def cell_id(grid_id: str, month: str) -> str:
-    """Return the id of a grid's cell for a month (YYYY-MM)."""
-    return f"{grid_id}|{month}"
+def cell_id(grid_id: str, period: str) -> str:
+    """Return the id of a grid's cell for a period: a month (YYYY-MM) or a day (YYYY-MM-DD)."""
+    return f"{grid_id}|{period}"
 
 
 async def mark(db: AsyncDatabase[Document], hazard_id: str, at: datetime) -> None:
@@ -85,10 +85,10 @@ async def put_fact(
 
 
 async def put_child(
-    db: AsyncDatabase[Document], grid_id: str, month: str, child_id: str, entry: Document
+    db: AsyncDatabase[Document], grid_id: str, period: str, child_id: str, entry: Document
 ) -> Document | None:
-    """Set a child's summary in a grid's month cell unless a newer revision is there; return
-    the cell as it is after (its own revision counts the changes it took)."""
+    """Set a child's summary in a grid's cell for a period unless a newer revision is there;
+    return the cell as it is after (its own revision counts the changes it took)."""
     newer = {
         "$or": [
             {f"kids.{child_id}": {"$exists": False}},
@@ -97,19 +97,19 @@ async def put_child(
     }
     with suppress(DuplicateKeyError):  # a newer revision is there: pass on the cell as it is
         return await db[CELLS].find_one_and_update(
-            {"_id": cell_id(grid_id, month), **newer},
+            {"_id": cell_id(grid_id, period), **newer},
             {"$set": {f"kids.{child_id}": entry}, "$inc": {"rev": 1}},
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-    return await db[CELLS].find_one({"_id": cell_id(grid_id, month)})
+    return await db[CELLS].find_one({"_id": cell_id(grid_id, period)})
 
 
 async def put_school(
-    db: AsyncDatabase[Document], grid_id: str, month: str, school_id: str, entry: Document
+    db: AsyncDatabase[Document], grid_id: str, period: str, school_id: str, entry: Document
 ) -> None:
     """Keep a school's summary also two levels up (a county's cell lists its schools), so
-    that a county's per-school figures read one document per month."""
+    that a county's per-school figures read one document per period."""
     newer = {
         "$or": [
             {f"schools.{school_id}": {"$exists": False}},
@@ -118,22 +118,22 @@ async def put_school(
     }
     with suppress(DuplicateKeyError):  # a newer revision is there already
         await db[SCHOOL_LISTS].update_one(
-            {"_id": cell_id(grid_id, month), **newer},
+            {"_id": cell_id(grid_id, period), **newer},
             {"$set": {f"schools.{school_id}": entry}},
             upsert=True,
         )
 
 
-async def cells(db: AsyncDatabase[Document], grid_id: str, months: list[str]) -> list[Document]:
-    """Return a grid's cells for some months (missing months: no hazards)."""
-    return await _by_ids(db, CELLS, [cell_id(grid_id, month) for month in months])
+async def cells(db: AsyncDatabase[Document], grid_id: str, periods: list[str]) -> list[Document]:
+    """Return a grid's cells for some periods (missing ones: no hazards)."""
+    return await _by_ids(db, CELLS, [cell_id(grid_id, period) for period in periods])
 
 
 async def school_lists(
-    db: AsyncDatabase[Document], grid_id: str, months: list[str]
+    db: AsyncDatabase[Document], grid_id: str, periods: list[str]
 ) -> list[Document]:
-    """Return the lists of schools kept for a grid two levels above schools, for some months."""
-    return await _by_ids(db, SCHOOL_LISTS, [cell_id(grid_id, month) for month in months])
+    """Return the lists of schools kept for a grid two levels above schools, for some periods."""
+    return await _by_ids(db, SCHOOL_LISTS, [cell_id(grid_id, period) for period in periods])
 
 
 async def _by_ids(db: AsyncDatabase[Document], collection: str, ids: list[str]) -> list[Document]:

@@ -1,9 +1,8 @@
-"""The command centre's queries: a subtree's figures for a period of months, each school's
-assessment figures (考核), and the overdue hazards sorted by how late."""
+"""The command centre's queries: a subtree's figures for a period (whole months or any days),
+each school's assessment figures (考核), and the overdue hazards sorted by how late."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated
 
@@ -15,18 +14,32 @@ from services.hazard_cases.lists.service import subtree
 from services.hazard_cases.places import repository as places
 from services.hazard_cases.stats import service
 from services.hazard_cases.stats.figures import Figures
+from services.hazard_cases.stats.periods import parse_period
 from shared.auth import CurrentUser
 from shared.clock import utc_now
 from shared.dependencies import Db
-from shared.errors import field_error
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-MAX_MONTHS = 60
 GridQuery = Annotated[str | None, Query(max_length=64, description="Default: your own grid")]
-FromMonth = Annotated[str, Query(alias="from", description="First month, YYYY-MM (China time)")]
-ToMonth = Annotated[str, Query(alias="to", description="Last month, YYYY-MM (inclusive)")]
+FromMonth = Annotated[
+    str,
+    Query(
+        alias="from",
+        max_length=10,
+        description="First month YYYY-MM or day YYYY-MM-DD (China time)",
+        examples=["2026-11", "2026-11-16"],
+    ),
+]
+ToMonth = Annotated[
+    str,
+    Query(
+        alias="to",
+        max_length=10,
+        description="Last month YYYY-MM or day YYYY-MM-DD (inclusive)",
+        examples=["2026-11", "2026-11-22"],
+    ),
+]
 
 
 class Rates(BaseModel):
@@ -56,7 +69,9 @@ class Summary(Rates):
 
     grid_id: str
     name: str
-    months: list[str]
+    first_day: date
+    last_day: date
+    months: list[str] = Field(description="The months the period touches")
     areas: list[AreaFigures]
 
 
@@ -64,7 +79,9 @@ class SchoolList(BaseModel):
     """Each school's assessment figures (考核), lowest rectification rate first."""
 
     grid_id: str
-    months: list[str]
+    first_day: date
+    last_day: date
+    months: list[str] = Field(description="The months the period touches")
     schools: list[AreaFigures]
 
 
@@ -77,26 +94,6 @@ class OverdueItem(BaseModel):
     school_name: str | None
     assignee: str | None
     escalation_level: int
-
-
-def _months(first: str, last: str) -> list[str]:
-    for name, value in (("from", first), ("to", last)):
-        if not MONTH.match(value):
-            raise field_error(name, "bad_month", "月份格式应为 YYYY-MM", "Months are YYYY-MM")
-    start = date(int(first[:4]), int(first[5:]), 1)
-    end = date(int(last[:4]), int(last[5:]), 1)
-    if end < start:
-        raise field_error("to", "before_from", "结束月份不能早于开始月份", "to is before from")
-    months = []
-    current = start
-    while current <= end:
-        months.append(current.strftime("%Y-%m"))
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    if len(months) > MAX_MONTHS:
-        raise field_error(
-            "from", "too_long", f"一次最多查询 {MAX_MONTHS} 个月", f"At most {MAX_MONTHS} months"
-        )
-    return months
 
 
 def _rates(figures: Figures) -> dict[str, object]:
@@ -123,22 +120,30 @@ async def _names(db: Db, grid_ids: list[str]) -> dict[str, str]:
     return names
 
 
-@router.get("/summary", response_model=Summary, summary="A subtree's figures over months")
+@router.get("/summary", response_model=Summary, summary="A subtree's figures over a period")
 async def summary(
     principal: CurrentUser, db: Db, first: FromMonth, last: ToMonth, grid_id: GridQuery = None
 ) -> Summary:
     """Counts by status, category, grade and area; rectification and on-time rates; mean time
-    to rectify; how many are overdue now. Hazards count in the month they were reported."""
+    to rectify; how many are overdue now. Hazards count on the day they were reported."""
     path, name = await service_path(db, principal, grid_id)
-    months = _months(first, last)
+    period = parse_period(first, last)
     node = service.path_ids(path)[-1]
-    found = await service.figures_for(db, node, months)
+    found = await service.figures_for(db, node, period.cells)
     names = await _names(db, list(found.areas))
     areas = [
         AreaFigures(grid_id=area, name=names[area], **_rates(figures))
         for area, figures in sorted(found.areas.items(), key=lambda item: -item[1].total)
     ]
-    return Summary(grid_id=node, name=name, months=months, areas=areas, **_rates(found.total))
+    return Summary(
+        grid_id=node,
+        name=name,
+        first_day=period.first_day,
+        last_day=period.last_day,
+        months=period.months,
+        areas=areas,
+        **_rates(found.total),
+    )
 
 
 @router.get("/schools", response_model=SchoolList, summary="Each school's assessment figures")
@@ -147,16 +152,22 @@ async def schools(
 ) -> SchoolList:
     """Every school under the grid with its figures, the lowest rectification rate first."""
     path, _ = await service_path(db, principal, grid_id)
-    months = _months(first, last)
+    period = parse_period(first, last)
     node = service.path_ids(path)[-1]
-    found = await service.schools_under(db, node, months)
+    found = await service.schools_under(db, node, period.cells)
     names = await _names(db, list(found))
     rows = [
         AreaFigures(grid_id=school, name=names[school], **_rates(figures))
         for school, figures in found.items()
     ]
     rows.sort(key=lambda row: (row.rectification_rate is None, row.rectification_rate or 0))
-    return SchoolList(grid_id=node, months=months, schools=rows)
+    return SchoolList(
+        grid_id=node,
+        first_day=period.first_day,
+        last_day=period.last_day,
+        months=period.months,
+        schools=rows,
+    )
 
 
 @router.get("/overdue", response_model=list[OverdueItem], summary="Overdue now, the latest first")
@@ -168,10 +179,10 @@ async def overdue(
     grid_id: GridQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[OverdueItem]:
-    """Hazards reported in the months given that are past their deadline and not rectified."""
+    """Hazards reported in the period given that are past their deadline and not rectified."""
     path, _ = await service_path(db, principal, grid_id)
     node = service.path_ids(path)[-1]
-    found = await service.figures_for(db, node, _months(first, last))
+    found = await service.figures_for(db, node, parse_period(first, last).cells)
     now = utc_now()
     items = []
     for hazard_id, due in found.total.overdue(now)[:limit]:

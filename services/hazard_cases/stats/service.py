@@ -31,6 +31,11 @@ def month_of(at: datetime) -> str:
     return at.astimezone(CHINA).strftime("%Y-%m")
 
 
+def day_of(timestamp: float) -> str:
+    """Return the reporting day (China time) of a POSIX timestamp, as YYYY-MM-DD."""
+    return datetime.fromtimestamp(timestamp, CHINA).strftime("%Y-%m-%d")
+
+
 def path_ids(path: str) -> list[str]:
     """Return the grid ids of a materialized path, root first."""
     return [part for part in path.split("/") if part]
@@ -64,8 +69,10 @@ async def refresh(db: AsyncDatabase[Document], hazard_ids: Iterable[str]) -> int
     Each hazard's fact is stored in its school-month document; then, once per school-month
     touched, the school's summary goes into its own cell and its township's; the township's,
     summed from its cell, into the county's; and so on to the root, each step only forward.
+    The same is done for each day touched (a day's cells answer periods that do not cover
+    whole months).
     """
-    touched: dict[tuple[str, str], str] = {}
+    touched: dict[tuple[str, str], tuple[str, set[str]]] = {}
     found = 0
     for hazard_id in dict.fromkeys(hazard_ids):
         doc = await hazards.get(db, hazard_id)
@@ -74,29 +81,48 @@ async def refresh(db: AsyncDatabase[Document], hazard_ids: Iterable[str]) -> int
         found += 1
         school_id, school_path = await school_of(db, doc["grid_path"])
         month = month_of(doc["reported_at"])
-        await repository.put_fact(db, school_id, school_path, month, hazard_id, fact_of(doc))
-        touched[(school_id, month)] = school_path
-    for (school_id, month), school_path in touched.items():
-        await _roll_up(db, school_id, school_path, month)
+        fact = fact_of(doc)
+        await repository.put_fact(db, school_id, school_path, month, hazard_id, fact)
+        _, days = touched.setdefault((school_id, month), (school_path, set()))
+        days.add(day_of(fact["rep"]))
+    for (school_id, month), (school_path, days) in touched.items():
+        await _roll_up(db, school_id, school_path, month, days)
     return found
 
 
 async def _roll_up(
-    db: AsyncDatabase[Document], school_id: str, school_path: str, month: str
+    db: AsyncDatabase[Document], school_id: str, school_path: str, month: str, days: set[str]
 ) -> None:
-    """Carry a school-month's summary up through every grid above it."""
+    """Carry a school-month's summary, and that of each day given, up through every grid
+    above it."""
     stored = await repository.facts(db, school_id, month)
     if stored is None:
         return
-    entry = {"rev": stored["rev"], "path": school_path, "unit": True, **summarise(stored["h"])}
+    facts = stored["h"]
+    await _carry(db, school_id, school_path, month, stored["rev"], facts)
+    for day in sorted(days):
+        on_day = {hid: fact for hid, fact in facts.items() if day_of(fact["rep"]) == day}
+        await _carry(db, school_id, school_path, day, stored["rev"], on_day)
+
+
+async def _carry(
+    db: AsyncDatabase[Document],
+    school_id: str,
+    school_path: str,
+    period: str,
+    rev: int,
+    facts: dict[str, Document],
+) -> None:
+    """Put a school's summary of a period in its cells and carry it up to the root."""
+    entry = {"rev": rev, "path": school_path, "unit": True, **summarise(facts)}
     ids = path_ids(school_path)
     # The county's list first: once a school shows a revision, its county lists that one or later.
     if len(ids) >= 3:
-        await repository.put_school(db, ids[-3], month, school_id, entry)
-    await repository.put_child(db, school_id, month, school_id, entry)
+        await repository.put_school(db, ids[-3], period, school_id, entry)
+    await repository.put_child(db, school_id, period, school_id, entry)
     child_id = school_id
     for grid_id in reversed(ids[:-1]):
-        cell = await repository.put_child(db, grid_id, month, child_id, entry)
+        cell = await repository.put_child(db, grid_id, period, child_id, entry)
         if cell is None:
             return
         kids = cell.get("kids", {}).values()
@@ -136,12 +162,13 @@ class SubtreeFigures:
 
 
 async def figures_for(
-    db: AsyncDatabase[Document], grid_id: str, months: list[str]
+    db: AsyncDatabase[Document], grid_id: str, periods: list[str]
 ) -> SubtreeFigures:
-    """Add up a grid's cells over some months: one small document per month."""
+    """Add up a grid's cells over some periods (months and days that do not overlap): one
+    small document per period."""
     per_child: dict[str, list[Document]] = defaultdict(list)
     units = True
-    for cell in await repository.cells(db, grid_id, months):
+    for cell in await repository.cells(db, grid_id, periods):
         for child_id, entry in cell.get("kids", {}).items():
             per_child[child_id].append(entry)
             units = units and bool(entry.get("unit"))
@@ -151,17 +178,17 @@ async def figures_for(
 
 
 async def schools_under(
-    db: AsyncDatabase[Document], grid_id: str, months: list[str]
+    db: AsyncDatabase[Document], grid_id: str, periods: list[str]
 ) -> dict[str, Figures]:
     """Return the figures of every school under a grid, descending to the schools' level."""
     listed: dict[str, list[Document]] = defaultdict(list)
-    for cell in await repository.school_lists(db, grid_id, months):
+    for cell in await repository.school_lists(db, grid_id, periods):
         for school_id, entry in cell.get("schools", {}).items():
             listed[school_id].append(entry)
     if listed:  # a county's cells list its schools
         return {school: add_up(entries) for school, entries in listed.items()}
-    found = await figures_for(db, grid_id, months)
+    found = await figures_for(db, grid_id, periods)
     if found.units:
         return found.areas
-    below = await asyncio.gather(*(schools_under(db, child, months) for child in found.areas))
+    below = await asyncio.gather(*(schools_under(db, child, periods) for child in found.areas))
     return {school: figures for level in below for school, figures in level.items()}
