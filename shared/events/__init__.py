@@ -9,6 +9,7 @@ from shared.events.base import (
     decode_cloudevent,
 )
 from shared.events.cases import (
+    AgencyAnswerNoted,
     HazardAssigned,
     HazardEscalated,
     HazardOpened,
@@ -41,6 +42,7 @@ from shared.refs import ChainLink, PersonRef
 __all__ = [
     "CATALOGUE",
     "CLOUDEVENTS_CONTENT_TYPE",
+    "AgencyAnswerNoted",
     "AgencyDispositionRecorded",
     "AssignmentsChanged",
     "CalendarChanged",

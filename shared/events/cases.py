@@ -8,7 +8,7 @@ from pydantic import Field
 
 from shared.events.base import Event
 from shared.refs import PersonRef
-from shared.vocabulary import HazardCategory, HazardStatus, RiskGrade
+from shared.vocabulary import DispositionKind, HazardCategory, HazardStatus, RiskGrade
 
 
 class HazardOpened(Event, routing_key="hazard_cases.hazard.opened"):
@@ -101,3 +101,19 @@ class ReportLinked(Event, routing_key="hazard_cases.report.linked"):
     photo_ids: tuple[str, ...] = Field((), description="The later report's photos (media ids)")
     hazard_status: HazardStatus
     version: int = Field(description="Hazard version after this change; newer wins")
+
+
+class AgencyAnswerNoted(Event, routing_key="hazard_cases.agency_answer.noted"):
+    """An agency's disposition (出警, 检查, 立案…) joined a hazard's timeline; who answers for
+    the hazard should hear of it. The hazard's status is unchanged."""
+
+    hazard_id: str
+    grid_path: str
+    description: str
+    point_name: str | None
+    school_name: str | None
+    assignee: PersonRef | None = Field(description="Who answers for the hazard now")
+    agency_name: str
+    kind: DispositionKind
+    note: str = Field(description="What the agency wrote, as written")
+    acted_at: datetime

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.client import ApiClient
 from tests.support.platform import Platform
-from tests.support.school import PASSWORD, School, hazard, new_school, report
+from tests.support.school import PASSWORD, School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
 
 DISPATCHED = {
@@ -124,6 +124,25 @@ async def test_police_disposition_joins_the_timeline_once_and_leaves_the_status(
     assert after["assignee"] == before["assignee"]
     assert after["rectify_by"] == before["rectify_by"]
     assert len([e for e in after["timeline"] if e["action"] == "agency_disposition"]) == 2
+
+    # The person who answers for the hazard is told of each answer, once.
+    told = await notice(teacher, hazard_id, "agency_answer")
+    assert told["title_zh"] in ("城关派出所：已出警", "城关派出所：已处置完毕")
+
+    async def both_told() -> list[dict[str, Any]] | None:
+        items = (await teacher.get("notifications", "/v1/notifications", limit=200)).json()
+        mine = [
+            n
+            for n in items["items"]
+            if n["hazard_id"] == hazard_id and n["kind"] == "agency_answer"
+        ]
+        return mine if len(mine) >= 2 else None
+
+    answers = await wait_until(both_told, timeout=30, what="both answers in the inbox")
+    assert sorted(n["title_zh"] for n in answers) == [
+        "城关派出所：已出警",
+        "城关派出所：已处置完毕",
+    ]
 
 
 async def test_other_agencies_and_hazards_not_referred_are_out_of_reach(

@@ -11,7 +11,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.agency_integration.referrals import repository as referrals
 from services.agency_integration.referrals.service import refer_hazard
 from services.hazard_cases.hazards import agency
-from shared.events import AgencyDispositionRecorded, HazardOpened, PersonRef
+from shared.events import (
+    AgencyAnswerNoted,
+    AgencyDispositionRecorded,
+    HazardOpened,
+    PersonRef,
+)
 from shared.messaging import Broker, Delivery
 from shared.observability.metrics import ServiceMetrics
 from tests.support.waiting import wait_until
@@ -111,6 +116,8 @@ async def test_a_disposition_delivered_twice_joins_the_timeline_once(
         {
             "_id": "h1",
             "status": "assigned",
+            "grid_path": "/c/t/s/",
+            "description": "校门口有校外人员聚集",
             "assignee": TEACHER.model_dump(),
             "version": 2,
             "timeline": [{"action": "reported"}, {"action": "assigned"}],
@@ -139,3 +146,5 @@ async def test_a_disposition_delivered_twice_joins_the_timeline_once(
     assert entry["responsible"] == TEACHER.model_dump()
     assert (doc["status"], doc["version"]) == ("assigned", 3)
     assert doc[agency.IDS_FIELD] == ["d1"]
+    # One announcement for the assignee's inbox, not two.
+    assert [entry["routing_key"] for entry in doc["outbox"]] == [AgencyAnswerNoted.routing_key]

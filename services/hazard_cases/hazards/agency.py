@@ -14,7 +14,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hazard_cases.hazards import repository
 from services.hazard_cases.hazards.timeline import entry
 from shared.clock import utc_now
-from shared.events import AgencyDispositionRecorded, PersonRef
+from shared.events import AgencyAnswerNoted, AgencyDispositionRecorded, PersonRef
+from shared.ids import derived_id
+from shared.outbox import push_outbox
 from shared.vocabulary import AGENCY_KIND_LABELS, DISPOSITION_KIND_LABELS
 
 Document = dict[str, Any]
@@ -84,12 +86,27 @@ async def record_disposition(db: AsyncDatabase[Document], event: AgencyDispositi
         raise HazardNotStoredYet(event.hazard_id)
     assignee = doc.get("assignee")
     responsible = PersonRef.model_validate(assignee) if assignee else None
+    noted = AgencyAnswerNoted(
+        event_id=derived_id("AgencyAnswerNoted", event.disposition_id),
+        hazard_id=event.hazard_id,
+        grid_path=doc["grid_path"],
+        description=doc["description"],
+        point_name=doc.get("point_name"),
+        school_name=doc.get("school_name"),
+        assignee=responsible,
+        agency_name=event.agency_name,
+        kind=event.kind,
+        note=event.note,
+        acted_at=event.acted_at,
+    )
     update = {
         "$set": {"updated_at": utc_now()},
         "$inc": {"version": 1},
         "$push": {
             IDS_FIELD: event.disposition_id,
             "timeline": disposition_entry(event, responsible),
+            # Whoever answers for the hazard hears of it (notifications).
+            **push_outbox(noted)["$push"],
         },
     }
     return await repository.append_once(

@@ -42,7 +42,8 @@ def subscribe(
 
     async def on_disposition(event: AgencyDispositionRecorded, delivery: Delivery) -> None:
         # Guarded by the disposition's id: a second delivery appends nothing.
-        await agency.record_disposition(db, event)
+        if await agency.record_disposition(db, event):
+            relay.notify(repository.COLLECTION, event.hazard_id)
 
     broker.subscribe("open_hazards", [ReportSubmitted], on_report_submitted)
     broker.subscribe("merged_hazards", [HazardTransitioned], on_transitioned)

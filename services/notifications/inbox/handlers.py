@@ -7,7 +7,13 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notifications.inbox import service
-from shared.events import HazardAssigned, HazardEscalated, HazardTransitioned, ReportLinked
+from shared.events import (
+    AgencyAnswerNoted,
+    HazardAssigned,
+    HazardEscalated,
+    HazardTransitioned,
+    ReportLinked,
+)
 from shared.messaging import Broker, Delivery
 
 
@@ -29,4 +35,9 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     broker.subscribe("hazard_assigned", [HazardAssigned], on_hazard_assigned)
     broker.subscribe("hazard_escalated", [HazardEscalated], on_hazard_escalated)
     broker.subscribe("hazard_steps", [HazardTransitioned], on_hazard_step)
+
+    async def on_agency_answer(event: AgencyAnswerNoted, delivery: Delivery) -> None:
+        await service.notify_agency_answer(db, event)
+
     broker.subscribe("report_linked", [ReportLinked], on_report_linked)
+    broker.subscribe("agency_answers", [AgencyAnswerNoted], on_agency_answer)

@@ -9,9 +9,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.notifications.inbox import repository
 from services.notifications.inbox.models import NotificationRead
 from shared.clock import utc_now
-from shared.events import HazardAssigned, HazardEscalated, HazardTransitioned, ReportLinked
+from shared.events import (
+    AgencyAnswerNoted,
+    HazardAssigned,
+    HazardEscalated,
+    HazardTransitioned,
+    ReportLinked,
+)
 from shared.ids import derived_id
-from shared.vocabulary import CATEGORY_LABELS
+from shared.vocabulary import CATEGORY_LABELS, DISPOSITION_KIND_LABELS
 
 Document = dict[str, Any]
 
@@ -168,5 +174,21 @@ async def notify_linked(db: AsyncDatabase[Document], event: ReportLinked) -> boo
             f"{event.description}（已并入正在处理的同一隐患，可在该隐患中查看进度）",
             f"{event.description} (joined the open hazard; follow it there)",
         ),
+    )
+    return await repository.insert_once(db, doc)
+
+
+async def notify_agency_answer(db: AsyncDatabase[Document], event: AgencyAnswerNoted) -> bool:
+    """Tell whoever answers for a hazard what an agency did about it (派出所已出警…)."""
+    if event.assignee is None:
+        return False
+    kind_zh, kind_en = DISPOSITION_KIND_LABELS[event.kind]
+    doc = _notice(
+        event.event_id,
+        event.assignee.person_id,
+        "agency_answer",
+        event.hazard_id,
+        (f"{event.agency_name}：{kind_zh}", f"{event.agency_name}: {kind_en}"),
+        (f"{event.description}（{event.note}）", f"{event.description} ({event.note})"),
     )
     return await repository.insert_once(db, doc)
