@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -151,3 +153,31 @@ async def test_the_head_verifies_with_the_before_and_after_photos_side_by_side(
         len((await hazard(admin, hazard_id, status="closed"))["timeline"])
     )
     await expect(page.locator("tbody tr", has_text=description)).to_contain_text("已销号")
+
+
+async def test_the_figures_follow_new_reports_and_the_period_chosen(
+    browser: Browser, platform: Platform, http: httpx.AsyncClient
+) -> None:
+    page = await logged_in_page(browser, platform, "demo-admin")
+    tiles = page.locator("#figure-tiles .count")
+    await expect(tiles.first).to_contain_text("隐患总数")
+    await expect(page.locator("#area-rows tr").first).to_be_visible()
+    before = int(await tiles.first.locator("b").inner_text())
+
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    response = await teacher.post(
+        "hazard_intake",
+        "/v1/reports",
+        {"point_id": "demo-point-fire-exit", "category": "fire", "description": "灭火器过期"},
+    )
+    assert response.status_code == 202
+    # The figures refresh every few seconds; the case service sums them within a second.
+    await expect(tiles.first.locator("b")).to_have_text(str(before + 1), timeout=20_000)
+    await expect(tiles.nth(1)).to_contain_text("整改率")
+
+    await page.get_by_role("button", name="近7天").click()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    week_ago = today - timedelta(days=6)
+    await expect(page.locator("#figures-range")).to_have_text(f"{week_ago} — {today}")
+    await page.get_by_role("button", name="English").click()
+    await expect(tiles.first).to_contain_text("Hazards")

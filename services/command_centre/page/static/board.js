@@ -16,6 +16,9 @@
   let timer = null;
   let lastBoard = null;
   let lastDetail = null;
+  let lastFigures = null;
+  let period = "month";
+  let figuresTimer = null;
 
   const $ = (id) => document.getElementById(id);
   const pick = (pair) => (lang === "zh" ? pair[0] : pair[1]);
@@ -28,6 +31,7 @@
     $("lang").textContent = lang === "zh" ? "English" : "中文";
     if (lastBoard) render(lastBoard);
     if (lastDetail && !$("detail").hidden) renderDetail(lastDetail);
+    if (lastFigures) renderFigures(lastFigures);
   }
 
   function text(value) {
@@ -98,6 +102,80 @@
       $("stale").hidden = false;
     }
   }
+
+  // ------------------------------------------------------------------ figures
+
+  // Days are China days, whatever the clock of the browser's machine says.
+  function chinaDay(date) {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Shanghai" }).format(date);
+  }
+
+  function periodRange() {
+    const today = chinaDay(new Date());
+    if (period === "week") return [chinaDay(new Date(Date.now() - 6 * 86400000)), today];
+    if (period === "year") return [today.slice(0, 4) + "-01", today.slice(0, 7)];
+    return [today.slice(0, 7), today.slice(0, 7)];
+  }
+
+  const percent = (rate) => (rate == null ? "—" : (rate * 100).toFixed(1) + "%");
+
+  function tile(container, value, zh, en, extraClass) {
+    const box = document.createElement("div");
+    box.className = "count" + (extraClass ? " " + extraClass : "");
+    const number = document.createElement("b");
+    number.textContent = value;
+    const label = document.createElement("span");
+    label.textContent = lang === "zh" ? zh : en;
+    box.append(number, label);
+    container.appendChild(box);
+  }
+
+  function renderFigures(figures) {
+    lastFigures = figures;
+    $("figures-range").textContent = figures.first_day + " — " + figures.last_day;
+    const tiles = $("figure-tiles");
+    tiles.replaceChildren();
+    tile(tiles, figures.total, "隐患总数", "Hazards");
+    tile(tiles, percent(figures.rectification_rate), "整改率", "Rectified");
+    tile(tiles, percent(figures.on_time_rate), "按期整改率", "Rectified on time");
+    const hours = figures.mean_hours_to_rectify;
+    tile(tiles, hours == null ? "—" : hours.toFixed(1), "平均整改用时（小时）", "Mean hours to rectify");
+    tile(tiles, figures.overdue_now, "当前逾期", "Overdue now", figures.overdue_now ? "status-reported" : "");
+    tile(tiles, figures.major, "重大隐患", "Major hazards");
+    const rows = $("area-rows");
+    rows.replaceChildren();
+    figures.areas.forEach((area) => {
+      const tr = document.createElement("tr");
+      [area.name || area.grid_id, area.total, percent(area.rectification_rate),
+        percent(area.on_time_rate), area.overdue_now].forEach((value) => cell(tr, text(value)));
+      rows.appendChild(tr);
+    });
+  }
+
+  async function refreshFigures() {
+    const [from, to] = periodRange();
+    try {
+      const query = "?from=" + encodeURIComponent(from) + "&to=" + encodeURIComponent(to);
+      const response = await call(config.casesUrl, "/v1/stats/summary" + query);
+      // Figures are for those who manage a grid; others see the board alone.
+      $("figures").hidden = response.status === 403 || response.status === 404;
+      if ($("figures").hidden) return;
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      renderFigures(await response.json());
+    } catch (err) {
+      $("stale").hidden = false;
+    }
+  }
+
+  document.querySelectorAll(".periods button").forEach((button) => {
+    button.addEventListener("click", () => {
+      period = button.dataset.period;
+      document.querySelectorAll(".periods button").forEach((other) => {
+        other.classList.toggle("active", other === button);
+      });
+      refreshFigures();
+    });
+  });
 
   // ------------------------------------------------------------------ one hazard
 
@@ -258,6 +336,7 @@
 
   function showLogin() {
     clearInterval(timer);
+    clearInterval(figuresTimer);
     sessionStorage.removeItem(TOKEN_KEY);
     $("board").hidden = true;
     $("detail").hidden = true;
@@ -274,6 +353,10 @@
     refresh();
     clearInterval(timer);
     timer = setInterval(refresh, config.refreshMs);
+    // The figures move more slowly than the board: every few refreshes is enough.
+    refreshFigures();
+    clearInterval(figuresTimer);
+    figuresTimer = setInterval(refreshFigures, Math.max(5000, config.refreshMs * 5));
   }
 
   $("login").addEventListener("submit", async (event) => {
