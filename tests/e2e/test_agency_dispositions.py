@@ -25,11 +25,6 @@ DISPATCHED = {
 
 
 @pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
-
-
-@pytest.fixture
 async def police(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
     # The demo police station: campus security, traffic and bullying in the demo county.
     return await ApiClient.login(platform, http, "demo-police")

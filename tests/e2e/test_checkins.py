@@ -69,11 +69,6 @@ async def taps(platform: Platform) -> AsyncIterator[dict[str, Tap]]:
 
 
 @pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
-
-
-@pytest.fixture
 async def teacher(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
     return await ApiClient.login(platform, http, "demo-teacher")
 

@@ -8,16 +8,10 @@ import pytest
 
 from tests.support.client import ApiClient
 from tests.support.photos import confirm, jpeg_with_gps, upload
-from tests.support.platform import Platform
 from tests.support.school import School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
 
 WINDOW_HOURS = 24
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 @pytest.fixture

@@ -4,10 +4,8 @@ endpoints × a hazard inside or outside their subtree. Nothing crosses a subtree
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.support.client import ApiClient
-from tests.support.platform import Platform
 from tests.support.school import hazard, new_school, report
 
 # Expected status per (endpoint, actor) for school A's hazard, reported by and assigned to A's
@@ -60,11 +58,6 @@ MATRIX: dict[str, dict[str, int]] = {
         "police": 403,
     },
 }
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 async def test_no_role_reaches_across_subtrees(admin: ApiClient, http: httpx.AsyncClient) -> None:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
@@ -46,11 +45,6 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     fast_timers = {"HAZARD_CASES_TIMER_INTERVAL_SECONDS": "1"}
     with running_platform(tmp_path_factory.mktemp("escalation"), fast_timers) as running:
         yield running
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 @pytest.fixture

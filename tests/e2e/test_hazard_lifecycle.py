@@ -74,11 +74,6 @@ async def assert_only_allowed(admin: ApiClient, hazard_id: str, status: str) -> 
 
 
 @pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
-
-
-@pytest.fixture
 async def school(admin: ApiClient) -> School:
     return await new_school(admin)
 

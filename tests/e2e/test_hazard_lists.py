@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 from openpyxl import load_workbook
 
 from tests.support.client import ApiClient
-from tests.support.platform import Platform
 from tests.support.school import School, hazard, new_school, report
 from tests.support.waiting import wait_until
 
@@ -23,11 +21,6 @@ FAST = {
         for grade in ("red", "orange", "yellow", "blue")
     }
 }
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 async def act(client: ApiClient, hazard_id: str, body: dict[str, Any]) -> None:

@@ -7,11 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-import pytest
-
 from tests.support.client import ApiClient
-from tests.support.platform import Platform
 from tests.support.school import hazard, new_school, report
 from tests.support.waiting import wait_until
 
@@ -21,11 +17,6 @@ FAST = {
         for grade in ("red", "orange", "yellow", "blue")
     }
 }
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 async def act(client: ApiClient, hazard_id: str, body: dict[str, Any]) -> None:

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import aio_pika
-import httpx
 import pytest
 
 from shared.messaging.topology import dead_letter_queue_name
@@ -18,11 +17,6 @@ from tests.support.school import School, hazard, new_school, report
 from tests.support.servers import RabbitAdmin
 
 NOTIFICATIONS_QUEUE = "notifications.hazard_assigned"
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 @pytest.fixture

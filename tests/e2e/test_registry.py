@@ -57,11 +57,6 @@ async def who(admin: ApiClient, at: datetime, **target: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
-
-
 async def test_time_slots_pick_recess_lunch_and_holiday_people(admin: ApiClient) -> None:
     school = await new_school(admin)
     zone = await created(

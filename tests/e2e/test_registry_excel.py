@@ -7,11 +7,9 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 from openpyxl import Workbook, load_workbook
 
 from tests.support.client import ApiClient
-from tests.support.platform import Platform
 
 PEOPLE_HEADERS = [
     "人员编码",
@@ -58,11 +56,6 @@ async def people_under(admin: ApiClient, school_id: str) -> list[list[Any]]:
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0][:4] == PEOPLE_HEADERS[:4]
     return [row for row in rows[1:] if any(cell is not None for cell in row)]
-
-
-@pytest.fixture
-async def admin(platform: Platform, http: httpx.AsyncClient) -> ApiClient:
-    return await ApiClient.login(platform, http, "demo-admin")
 
 
 async def test_templates_carry_chinese_headers_and_an_example_row(admin: ApiClient) -> None:
