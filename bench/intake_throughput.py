@@ -6,7 +6,9 @@ driven by 64 concurrent clients in the same run.
 
 Only the front door is measured: the services that consume reports are paused (SIGSTOP) while
 the load runs, for both endpoints alike, so that the two cores go to the door and its broker
-and database; they catch up afterwards.
+and database. Each endpoint runs twice, alternating, each time on emptied queues (a backlog
+left by the phase before would make the broker slower for the next), and its better run
+counts.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ CLIENTS = 64
 WORKERS = 2
 WARM_UP = 1_000
 REQUESTS = 6_000
+ROUNDS = 2
 TARGET_SHARE = 0.85
 CONSUMERS = (
     "hazard_cases",
@@ -90,6 +93,11 @@ async def drive(name: str, url: str, headers: dict[str, str], count: int, keyed:
     return Figure(
         name, count / elapsed, percentile(latencies, 50), percentile(latencies, 99), errors
     )
+
+
+def best(runs: list[Figure]) -> Figure:
+    """Return the run with the highest throughput."""
+    return max(runs, key=lambda figure: figure.per_second)
 
 
 def start_bare(amqp_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -158,23 +166,41 @@ async def run() -> list[Figure]:
                 return answer.status_code == 200
 
             await wait_until(knows_point, timeout=60, what="intake to learn the demo point")
+        backlogs = ("bench.bare_intake", "hazard_cases.open_hazards")
+
+        async def empty_queues() -> None:
+            for queue in backlogs:
+                await admin.purge_queue(vhost, queue)
+
         pause(platform, signal.SIGSTOP)
         try:
             await drive("warm-up", bare_url, {}, WARM_UP, keyed=False)
             await drive("warm-up", intake, auth, WARM_UP, keyed=True)
-            reference = await drive(
-                f"bare validate + confirmed publish ({WORKERS} workers)",
-                bare_url,
-                {},
-                REQUESTS,
-                keyed=False,
-            )
-            measured = await drive(
-                f"intake POST /v1/reports ({WORKERS} workers)", intake, auth, REQUESTS, keyed=True
-            )
+            references, measured = [], []
+            for _ in range(ROUNDS):
+                await empty_queues()
+                references.append(
+                    await drive(
+                        f"bare validate + confirmed publish ({WORKERS} workers)",
+                        bare_url,
+                        {},
+                        REQUESTS,
+                        keyed=False,
+                    )
+                )
+                await empty_queues()
+                measured.append(
+                    await drive(
+                        f"intake POST /v1/reports ({WORKERS} workers)",
+                        intake,
+                        auth,
+                        REQUESTS,
+                        keyed=True,
+                    )
+                )
         finally:
             pause(platform, signal.SIGCONT)
-        return [reference, measured]
+        return [best(references), best(measured)]
     finally:
         bare.send_signal(signal.SIGTERM)
         bare.wait(20)

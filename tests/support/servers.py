@@ -106,6 +106,14 @@ class RabbitAdmin:
         response.raise_for_status()
         return list(response.json())
 
+    async def purge_queue(self, vhost: str, queue: str) -> None:
+        """Drop the ready messages of a queue (benchmarks start each phase on an empty one)."""
+        response = await self.client.delete(
+            f"/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}/contents"
+        )
+        if response.status_code != 404:
+            response.raise_for_status()
+
     async def close(self) -> None:
         """Close the HTTP client."""
         await self.client.aclose()
