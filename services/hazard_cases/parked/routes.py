@@ -22,6 +22,27 @@ Operator = Annotated[Principal, Depends(require_roles(Role.COUNTY_OPERATOR))]
 class ParkedRead(BaseModel):
     """A message a service gave up on after its retries, kept until an operator deals with it."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "parked_id": "5d0c2f7e9a1b4c3d8e6f0a1b2c3d4e5f",
+                    "service": "notifications",
+                    "queue": "notifications.hazard_assigned",
+                    "event_type": "hazard_cases.hazard.assigned",
+                    "event_id": "0f9e8d7c6b5a49382716054f3e2d1c0b",
+                    "hazard_id": "4be1c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+                    "error": "ValidationError('assignee: Field required')",
+                    "attempts": 1,
+                    "data": {"hazard_id": "4be1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"},
+                    "parked_at": "2026-11-23T08:15:02Z",
+                    "resolved_at": None,
+                    "resolution_note": None,
+                }
+            ]
+        }
+    )
+
     parked_id: str
     service: str = Field(description="The service whose handler gave up")
     queue: str
