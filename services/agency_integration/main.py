@@ -22,6 +22,7 @@ from services.agency_integration.deliveries import repository as deliveries
 from services.agency_integration.deliveries.worker import DeliveryWorker
 from services.agency_integration.demo.seed import seed_demo
 from services.agency_integration.referrals import repository as referrals
+from services.agency_integration.referrals.routes import feed_router
 from services.agency_integration.referrals.routes import router as referrals_router
 from shared import idempotency
 from shared.app import create_service_app, serve
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "hazard's timeline."
         ),
         lifespan=lifespan,
-        routers=[agencies_router, referrals_router],
+        routers=[agencies_router, referrals_router, feed_router],
     )
 
 

@@ -70,6 +70,12 @@ async def test_police_disposition_joins_the_timeline_once_and_leaves_the_status(
     )
     before = await hazard(head, hazard_id, status="assigned")
     assert (await referred(police, hazard_id))["items"] == []
+    # The police station's feed lists it among what it has yet to answer.
+    waiting = (await police.get("agency_integration", "/v1/referrals", unanswered="true")).json()
+    (listed,) = [item for item in waiting["items"] if item["hazard_id"] == hazard_id]
+    assert listed["description"] == "校门口有校外人员聚集滋事"
+    assert (listed["category_label_zh"], listed["dispositions"]) == ("校园周边治安", 0)
+    assert (await head.get("agency_integration", "/v1/referrals")).status_code == 403
 
     key = uuid.uuid4().hex
     first = await police.post("agency_integration", dispositions(hazard_id), DISPATCHED, key=key)
@@ -119,6 +125,11 @@ async def test_police_disposition_joins_the_timeline_once_and_leaves_the_status(
     assert after["assignee"] == before["assignee"]
     assert after["rectify_by"] == before["rectify_by"]
     assert len([e for e in after["timeline"] if e["action"] == "agency_disposition"]) == 2
+    feed = (await police.get("agency_integration", "/v1/referrals")).json()["items"]
+    (answered,) = [item for item in feed if item["hazard_id"] == hazard_id]
+    assert (answered["dispositions"], answered["last_kind_label_zh"]) == (2, "已处置完毕")
+    waiting = (await police.get("agency_integration", "/v1/referrals", unanswered="true")).json()
+    assert hazard_id not in [item["hazard_id"] for item in waiting["items"]]
 
     # The person who answers for the hazard is told of each answer, once.
     told = await notice(teacher, hazard_id, "agency_answer")

@@ -123,3 +123,43 @@ class DispositionList(BaseModel):
     """Your agency's dispositions on one hazard, oldest first."""
 
     items: list[DispositionRead]
+
+
+class ReferralRead(BaseModel):
+    """A hazard referred to your agency, and how far your answers have gone."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "hazard_id": "4be1c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+                    "category": "campus_security",
+                    "category_label_zh": "校园周边治安",
+                    "description": "校门口有校外人员聚集滋事",
+                    "school_name": "城关镇第一小学",
+                    "point_name": "南校门",
+                    "referred_at": "2026-11-23T00:58:12Z",
+                    "dispositions": 1,
+                    "last_kind": "dispatched",
+                    "last_kind_label_zh": "已出警",
+                }
+            ]
+        }
+    )
+
+    hazard_id: str
+    category: str
+    category_label_zh: str
+    description: str
+    school_name: str | None
+    point_name: str | None
+    referred_at: datetime
+    dispositions: int = Field(description="How many answers your agency recorded on it")
+    last_kind: DispositionKind | None = Field(description="Your latest answer (none yet: null)")
+    last_kind_label_zh: str | None
+
+
+class ReferralPage(BaseModel):
+    """Hazards referred to your agency, newest first."""
+
+    items: list[ReferralRead]

@@ -49,3 +49,14 @@ async def add_disposition(
         {"$push": {"dispositions": disposition, **push_outbox(event)["$push"]}},
     )
     return result.modified_count == 1
+
+
+async def page_for_agency(
+    db: AsyncDatabase[Document], agency_id: str, *, unanswered: bool, skip: int, limit: int
+) -> list[Document]:
+    """Return an agency's referrals, newest first (optionally those it has not answered)."""
+    query: Document = {"agency_id": agency_id}
+    if unanswered:
+        query["dispositions.0"] = {"$exists": False}
+    cursor = db[COLLECTION].find(query, {"outbox": 0}).sort("referred_at", -1)
+    return [doc async for doc in cursor.skip(skip).limit(limit)]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.agency_integration.referrals import service
@@ -12,6 +12,7 @@ from services.agency_integration.referrals.models import (
     DispositionCreate,
     DispositionList,
     DispositionRead,
+    ReferralPage,
 )
 from services.agency_integration.referrals.repository import COLLECTION
 from shared.auth import CurrentUser
@@ -19,6 +20,7 @@ from shared.dependencies import Db, Idempotency, Relay
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/hazards", tags=["dispositions"])
+feed_router = APIRouter(prefix="/v1/referrals", tags=["dispositions"])
 
 DISPOSITION_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "Not an agency account"},
@@ -71,3 +73,22 @@ async def record_disposition(
 async def list_dispositions(hazard_id: str, principal: CurrentUser, db: Db) -> DispositionList:
     """List what your agency recorded on a hazard referred to it (an empty list at first)."""
     return await service.list_for_hazard(db=db, principal=principal, hazard_id=hazard_id)
+
+
+@feed_router.get(
+    "",
+    response_model=ReferralPage,
+    responses={403: DISPOSITION_ERRORS[403]},
+    summary="Hazards referred to your agency, newest first (what you are to answer)",
+)
+async def list_referrals(
+    principal: CurrentUser,
+    db: Db,
+    unanswered: Annotated[bool, Query(description="Only those you have not answered yet")] = False,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ReferralPage:
+    """Your agency's feed: each hazard referred to it, with how many answers you recorded."""
+    return await service.feed(
+        db=db, principal=principal, unanswered=unanswered, skip=skip, limit=limit
+    )

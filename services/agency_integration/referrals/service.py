@@ -19,13 +19,21 @@ from services.agency_integration.referrals.models import (
     DispositionCreate,
     DispositionList,
     DispositionRead,
+    ReferralPage,
+    ReferralRead,
 )
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, field_error, not_found
 from shared.events import AgencyDispositionRecorded, HazardOpened, PersonRef
 from shared.ids import new_id
-from shared.vocabulary import DISPOSITION_KIND_LABELS, DispositionKind, Role
+from shared.vocabulary import (
+    CATEGORY_LABELS,
+    DISPOSITION_KIND_LABELS,
+    DispositionKind,
+    HazardCategory,
+    Role,
+)
 
 Document = dict[str, Any]
 
@@ -180,3 +188,37 @@ async def list_for_hazard(
     return DispositionList(
         items=[to_read(referral, item) for item in referral.get("dispositions", [])]
     )
+
+
+async def feed(
+    *, db: AsyncDatabase[Document], principal: Principal, unanswered: bool, skip: int, limit: int
+) -> ReferralPage:
+    """Return the hazards referred to the caller's agency, inside the login's scope."""
+    agency_id = _caller_agency(principal)
+    if agency_id is None:
+        return ReferralPage(items=[])
+    docs = await repository.page_for_agency(
+        db, agency_id, unanswered=unanswered, skip=skip, limit=limit
+    )
+    items = []
+    for doc in docs:
+        if not principal.covers(doc["grid_path"]):
+            continue
+        answers = doc.get("dispositions", [])
+        last = DispositionKind(answers[-1]["kind"]) if answers else None
+        category = HazardCategory(doc["category"])
+        items.append(
+            ReferralRead(
+                hazard_id=doc["hazard_id"],
+                category=category.value,
+                category_label_zh=CATEGORY_LABELS[category][0],
+                description=doc["description"],
+                school_name=doc.get("school_name"),
+                point_name=doc.get("point_name"),
+                referred_at=doc["referred_at"],
+                dispositions=len(answers),
+                last_kind=last,
+                last_kind_label_zh=DISPOSITION_KIND_LABELS[last][0] if last else None,
+            )
+        )
+    return ReferralPage(items=items)
