@@ -249,3 +249,64 @@ async def test_page_opens_offline_keeps_the_report_and_sends_it_when_back_online
     assert len(found) == 1
     assert errors == []
     await context.close()
+
+
+async def test_a_report_left_waiting_is_sent_by_the_worker_after_the_page_is_closed(
+    browser: Browser, own_platform: Platform, http: httpx.AsyncClient
+) -> None:
+    qr = await issue_qr(own_platform, http)
+    context, page, errors = await phone(browser)
+    await page.goto(qr["url"])
+    await page.evaluate("navigator.serviceWorker.ready")
+    await log_in(page, "demo-teacher")
+    await expect(page.locator("#point-name")).to_have_text(POINT_NAME)
+
+    intake = own_platform.services["hazard_intake"]
+    intake.stop()
+    description = f"操场围栏破损（关闭页面后发送 {uuid.uuid4().hex[:6]}）"
+    await write_and_send(page, "设施设备", description)
+    await expect(page.locator("#form-status")).to_have_text(
+        "已保存在手机上，联网后自动发送。", timeout=20_000
+    )
+    # The page asked the browser to wake its worker when the network allows, then is closed.
+    tags = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.sync.getTags())")
+    assert "xiaoan-outbox" in tags
+    await page.close()
+
+    await own_platform.restart("hazard_intake")
+    teacher = await ApiClient.login(own_platform, http, "demo-teacher")
+    assert await hazards_described(teacher, description) == []
+
+    # No page of the school's is open; the browser fires the sync (here on request, through
+    # DevTools, instead of after its own back-off), and the worker sends the report.
+    blank = await context.new_page()
+    cdp = await context.new_cdp_session(blank)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    await cdp.send("ServiceWorker.enable")
+    origin = own_platform.url("hazard_intake")
+
+    async def registered() -> str | None:
+        ours = [r for r in registrations if r["scopeURL"] == origin + "/" and not r["isDeleted"]]
+        return str(ours[-1]["registrationId"]) if ours else None
+
+    registration_id = await wait_until(registered, timeout=10, what="the worker's registration")
+    await cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": origin,
+            "registrationId": registration_id,
+            "tag": "xiaoan-outbox",
+            "lastChance": False,
+        },
+    )
+    found = await wait_until(
+        lambda: hazards_described(teacher, description), timeout=30, what="the hazard"
+    )
+    assert len(found) == 1
+    assert found[0]["point_id"] == POINT
+    assert errors == []
+    await context.close()

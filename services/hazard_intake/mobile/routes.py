@@ -49,10 +49,13 @@ async def page_config(request: Request, response: Response) -> MobileConfig:
 
 
 @router.get("/m/sw.js", include_in_schema=False)
-async def service_worker() -> Response:
-    """Return the service worker, allowed to control /q/ pages as well as /m/."""
+@router.get("/m/sw-classic.js", include_in_schema=False)
+@router.get("/m/sw-cache.js", include_in_schema=False)
+async def service_worker(request: Request) -> Response:
+    """Return a service worker script, allowed to control /q/ pages as well as /m/."""
+    name = request.url.path.rsplit("/", 1)[-1]
     return Response(
-        service.worker_script(),
+        service.worker_script(name),
         media_type="text/javascript; charset=utf-8",
         headers={**REVALIDATE, "Service-Worker-Allowed": "/"},
     )

@@ -30,14 +30,17 @@ ASSETS: dict[str, str] = {
     "icon-maskable.svg": "image/svg+xml",
 }
 PAGE = "index.html"
-WORKER = "sw.js"
+# The module worker (offline copy and Background Sync), the classic fallback, and the offline
+# copy they share, which is filled in with this version and the files it keeps.
+WORKERS = ("sw.js", "sw-classic.js")
+WORKER_CACHE = "sw-cache.js"
 
 
 @cache
 def shell_version() -> str:
     """Return a short hash of the page, its worker and assets (new files, new offline cache)."""
     digest = hashlib.sha256()
-    for name in sorted([PAGE, WORKER, *ASSETS]):
+    for name in sorted([PAGE, *WORKERS, WORKER_CACHE, *ASSETS]):
         digest.update(name.encode())
         digest.update((STATIC_DIR / name).read_bytes())
     return digest.hexdigest()[:12]
@@ -53,9 +56,11 @@ def page_html() -> str:
     return (STATIC_DIR / PAGE).read_text(encoding="utf-8")
 
 
-def worker_script() -> str:
-    """Return the service worker with this version and the list of files it keeps."""
-    script = (STATIC_DIR / WORKER).read_text(encoding="utf-8")
+def worker_script(name: str) -> str:
+    """Return a service worker script; the offline copy's with this version and its files."""
+    script = (STATIC_DIR / name).read_text(encoding="utf-8")
+    if name != WORKER_CACHE:
+        return script
     return script.replace('"__VERSION__"', f'"{shell_version()}"').replace(
         '["__SHELL__"]', "[" + ", ".join(f'"{url}"' for url in shell_urls()) + "]"
     )

@@ -1,7 +1,7 @@
 // The teachers' phone page: log in, scan the point's QR code, pick, photograph, write, send.
 // Every report is saved on the phone first (outbox.js) and sent from there.
 import { createApi } from "./api.js";
-import { dropToken, forgetLogin, rememberLogin, savedAuth, validAuth } from "./auth.js";
+import { dropToken, forgetLogin, mirrorLogin, rememberLogin, savedAuth, validAuth } from "./auth.js";
 import { applyLanguage, onLanguageChange, t, toggleLanguage } from "./i18n.js";
 import { listReports, newKey, placeOf, saveReport, Sender } from "./outbox.js";
 import { preparePhoto } from "./photos.js";
@@ -393,6 +393,7 @@ $("report").addEventListener("submit", async (event) => {
     return;
   }
   clearDraft();
+  requestBackgroundSync();
   $("send").disabled = false;
   $("form-status").textContent = t("已保存，正在发送…", "Saved; sending…");
   await renderQueues();
@@ -432,12 +433,28 @@ function showNetwork() {
   $("network").hidden = navigator.onLine;
 }
 
+// Ask the browser to wake the service worker when the network is back, to send what waits
+// even if the page is closed by then (Chromium-based browsers; elsewhere the page sends it).
+async function requestBackgroundSync() {
+  try {
+    const registration = await navigator.serviceWorker.ready;
+    if (registration.sync) await registration.sync.register("xiaoan-outbox");
+  } catch (err) {
+    // No service worker or no Background Sync: the page's own retries remain.
+  }
+}
+
 async function start() {
   applyLanguage();
   showNetwork();
   if ("serviceWorker" in navigator) {
-    navigator.serviceWorker.register("/m/sw.js", { scope: "/" }).catch(() => {});
+    // A module worker sends waiting reports after the page is closed; where browsers have no
+    // module workers, the classic one still keeps the page for offline use.
+    navigator.serviceWorker.register("/m/sw.js", { scope: "/", type: "module" })
+      .catch(() => navigator.serviceWorker.register("/m/sw-classic.js", { scope: "/" }))
+      .catch(() => {});
   }
+  mirrorLogin();
   try {
     config = await (await fetch("/m/config.json")).json();
   } catch (err) {

@@ -9,6 +9,7 @@ import { Failure } from "./api.js";
 
 const DB_NAME = "xiaoan-mobile";
 const STORE = "reports";
+const META = "meta"; // the log-in, for the service worker (it cannot read localStorage)
 const SENT_KEY = "xiaoan.sent";
 const SENT_KEEP = 10;
 const RETRY_BASE_MS = 2000;
@@ -26,21 +27,23 @@ function promised(request) {
 let opening = null;
 function database() {
   if (!opening) {
-    const request = indexedDB.open(DB_NAME, 1);
+    const request = indexedDB.open(DB_NAME, 2);
     request.onupgradeneeded = () => {
-      request.result.createObjectStore(STORE, { keyPath: "key" });
+      const names = request.result.objectStoreNames;
+      if (!names.contains(STORE)) request.result.createObjectStore(STORE, { keyPath: "key" });
+      if (!names.contains(META)) request.result.createObjectStore(META);
     };
     opening = promised(request);
   }
   return opening;
 }
 
-async function withStore(mode, fn) {
+async function withStore(mode, fn, name = STORE) {
   const db = await database();
   return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
+    const tx = db.transaction(name, mode);
     let result;
-    Promise.resolve(fn(tx.objectStore(STORE))).then((value) => { result = value; });
+    Promise.resolve(fn(tx.objectStore(name))).then((value) => { result = value; });
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error);
@@ -55,6 +58,17 @@ export function newKey() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// A small value kept next to the reports (null removes it).
+export function saveMeta(name, value) {
+  return withStore("readwrite", (store) => promised(
+    value == null ? store.delete(name) : store.put(value, name),
+  ), META);
+}
+
+export function loadMeta(name) {
+  return withStore("readonly", (store) => promised(store.get(name)), META);
 }
 
 export function listReports() {
@@ -91,6 +105,7 @@ export function sentReports() {
 }
 
 function rememberSent(record, answer) {
+  if (typeof localStorage === "undefined") return; // sent by the service worker: no page list
   const entry = {
     key: record.key,
     report_id: answer ? answer.report_id : null,

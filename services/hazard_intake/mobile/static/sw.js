@@ -1,58 +1,33 @@
-// Keeps the page's files so it opens with no network; API calls always go to the network.
-// Intake fills in VERSION (a hash of the files) and SHELL when it serves this script, so any
-// change to a file installs a new worker with a fresh copy of all of them.
-const VERSION = "__VERSION__";
-const SHELL = ["__SHELL__"];
-const CACHE = "xiaoan-mobile-" + VERSION;
-const CONFIG = "/m/config.json";
+// The page's service worker: the offline copy of the page (sw-cache.js), and Background Sync,
+// which sends the reports waiting on the phone when the network is back, even after the page
+// was closed. The browser fires "sync" once the phone is online; a run that leaves reports
+// waiting fails, so the browser tries again later with its own back-off.
+import "./sw-cache.js";
+import { createApi } from "./api.js";
+import { listReports, loadMeta, Sender } from "./outbox.js";
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(
-    caches.open(CACHE)
-      .then((cache) => cache.addAll(SHELL.map((url) => new Request(url, { cache: "no-cache" }))))
-      .then(() => self.skipWaiting()),
+const SYNC_TAG = "xiaoan-outbox";
+const MARGIN_MS = 60000;
+
+async function sendWaiting() {
+  const auth = await loadMeta("auth");
+  // Without a valid log-in only the page can help (the teacher logs in again there).
+  if (!auth || !auth.token || auth.exp * 1000 <= Date.now() + MARGIN_MS) return;
+  const config = await (await fetch("/m/config.json")).json();
+  const sender = new Sender({
+    api: createApi(config, () => auth.token),
+    auth: () => auth,
+    onChange() {},
+    onAuthNeeded() {},
+  });
+  await sender.runOnce();
+  clearTimeout(sender.timer); // the browser schedules the next try, not a timer here
+  const left = (await listReports()).filter(
+    (report) => report.state === "waiting" && report.user_id === auth.user_id,
   );
-});
-
-self.addEventListener("activate", (event) => {
-  event.waitUntil(
-    caches.keys()
-      .then((names) => Promise.all(names
-        .filter((name) => name.startsWith("xiaoan-mobile-") && name !== CACHE)
-        .map((name) => caches.delete(name))))
-      .then(() => self.clients.claim()),
-  );
-});
-
-// The cached copy a request is answered from: every page (/m/, /q/<token>) is the same page.
-function shellUrl(request) {
-  const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) return null;
-  if (request.mode === "navigate") {
-    return url.pathname === "/m/" || url.pathname.startsWith("/q/") ? "/m/" : null;
-  }
-  return SHELL.includes(url.pathname) ? url.pathname : null;
+  if (left.length) throw new Error(left.length + " reports still waiting");
 }
 
-async function fromCache(url) {
-  const cache = await caches.open(CACHE);
-  const cached = await cache.match(url);
-  if (url === CONFIG) {
-    // The config follows intake's settings, not the files: refresh it behind the cached copy.
-    const fresh = fetch(url, { cache: "no-cache" }).then((response) => {
-      if (response.ok) cache.put(url, response.clone());
-      return response;
-    });
-    if (cached) {
-      fresh.catch(() => {});
-      return cached;
-    }
-    return fresh;
-  }
-  return cached || fetch(url);
-}
-
-self.addEventListener("fetch", (event) => {
-  const url = shellUrl(event.request);
-  if (url) event.respondWith(fromCache(url));
+self.addEventListener("sync", (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendWaiting());
 });
