@@ -9,10 +9,11 @@ from typing import Any
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.hazard_cases.hazards import repository as hazards
 from shared import mongo
 
 COLLECTION = "parked_messages"
-HAZARDS = "hazards"
+PARKED_IDS = "parked_ids"  # on a hazard: the parked messages it is flagged for
 INDEXES = [IndexModel([("parked_at", DESCENDING)], name="parked_at")]
 
 Document = dict[str, Any]
@@ -51,24 +52,22 @@ async def flag_hazard(
     db: AsyncDatabase[Document], hazard_id: str, parked_id: str, timeline_entry: Document
 ) -> bool:
     """Flag a hazard for a parked message and say so in its timeline, once per message."""
-    result = await db[HAZARDS].update_one(
-        {"_id": hazard_id, "parked_ids": {"$ne": parked_id}},
-        {
-            "$push": {"parked_ids": parked_id, "timeline": timeline_entry},
-            "$set": {"flagged": True},
-        },
-    )
-    return result.modified_count == 1
+    update = {
+        "$push": {PARKED_IDS: parked_id, "timeline": timeline_entry},
+        "$set": {"flagged": True},
+    }
+    return await hazards.append_once(db, hazard_id, PARKED_IDS, parked_id, update)
 
 
 async def unflag_hazard(
     db: AsyncDatabase[Document], hazard_id: str, parked_id: str, timeline_entry: Document
 ) -> None:
     """Take one parked message off a hazard; the flag goes when none is left."""
-    await db[HAZARDS].update_one(
-        {"_id": hazard_id, "parked_ids": parked_id},
-        {"$pull": {"parked_ids": parked_id}, "$push": {"timeline": timeline_entry}},
+    collection = db[hazards.COLLECTION]
+    await collection.update_one(
+        {"_id": hazard_id, PARKED_IDS: parked_id},
+        {"$pull": {PARKED_IDS: parked_id}, "$push": {"timeline": timeline_entry}},
     )
-    await db[HAZARDS].update_one(
-        {"_id": hazard_id, "parked_ids": {"$size": 0}}, {"$set": {"flagged": False}}
+    await collection.update_one(
+        {"_id": hazard_id, PARKED_IDS: {"$size": 0}}, {"$set": {"flagged": False}}
     )

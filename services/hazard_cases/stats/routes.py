@@ -22,7 +22,7 @@ from shared.dependencies import Db
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
 GridQuery = Annotated[str | None, Query(max_length=64, description="Default: your own grid")]
-FromMonth = Annotated[
+FromPeriod = Annotated[
     str,
     Query(
         alias="from",
@@ -31,7 +31,7 @@ FromMonth = Annotated[
         examples=["2026-11", "2026-11-16"],
     ),
 ]
-ToMonth = Annotated[
+ToPeriod = Annotated[
     str,
     Query(
         alias="to",
@@ -122,7 +122,7 @@ async def _names(db: Db, grid_ids: list[str]) -> dict[str, str]:
 
 @router.get("/summary", response_model=Summary, summary="A subtree's figures over a period")
 async def summary(
-    principal: CurrentUser, db: Db, first: FromMonth, last: ToMonth, grid_id: GridQuery = None
+    principal: CurrentUser, db: Db, first: FromPeriod, last: ToPeriod, grid_id: GridQuery = None
 ) -> Summary:
     """Counts by status, category, grade and area; rectification and on-time rates; mean time
     to rectify; how many are overdue now. Hazards count on the day they were reported."""
@@ -148,7 +148,7 @@ async def summary(
 
 @router.get("/schools", response_model=SchoolList, summary="Each school's assessment figures")
 async def schools(
-    principal: CurrentUser, db: Db, first: FromMonth, last: ToMonth, grid_id: GridQuery = None
+    principal: CurrentUser, db: Db, first: FromPeriod, last: ToPeriod, grid_id: GridQuery = None
 ) -> SchoolList:
     """Every school under the grid with its figures, the lowest rectification rate first."""
     path, _ = await service_path(db, principal, grid_id)
@@ -174,8 +174,8 @@ async def schools(
 async def overdue(
     principal: CurrentUser,
     db: Db,
-    first: FromMonth,
-    last: ToMonth,
+    first: FromPeriod,
+    last: ToPeriod,
     grid_id: GridQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[OverdueItem]:

@@ -100,9 +100,13 @@ async def _roll_up(
         return
     facts = stored["h"]
     await _carry(db, school_id, school_path, month, stored["rev"], facts)
-    for day in sorted(days):
-        on_day = {hid: fact for hid, fact in facts.items() if day_of(fact["rep"]) == day}
-        await _carry(db, school_id, school_path, day, stored["rev"], on_day)
+    by_day: dict[str, dict[str, Document]] = {day: {} for day in days}
+    for hazard_id, fact in facts.items():  # one pass, whatever the number of days touched
+        on_day = by_day.get(day_of(fact["rep"]))
+        if on_day is not None:
+            on_day[hazard_id] = fact
+    for day in sorted(by_day):
+        await _carry(db, school_id, school_path, day, stored["rev"], by_day[day])
 
 
 async def _carry(

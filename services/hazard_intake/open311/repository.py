@@ -65,17 +65,23 @@ async def mark_published(db: AsyncDatabase[Document], request_id: str) -> None:
 
 async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> bool:
     """Apply a hazard's newer status to its request and to the requests whose reports joined
-    it; False if older, or none was filed here."""
-    applied = await _apply(db, change.hazard_id, change)
+    it; False if older, or none was filed here.
+
+    Not an upsert (unlike shared.mongo.set_if_newer): every hazard's events arrive here, and
+    only those of requests filed through Open311 belong in this collection.
+    """
+    applied = await _filed_here(db, change.hazard_id) and await _set_status(
+        db, change.hazard_id, change
+    )
     joined = await db[JOINED].find_one({"_id": change.hazard_id})
-    for request_id in (joined or {}).get("request_ids", []):
-        applied = await _apply(db, request_id, change) or applied
+    for request_id in (joined or {}).get("request_ids", []):  # filed here, checked on joining
+        applied = await _set_status(db, request_id, change) or applied
     return applied
 
 
 async def join(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
     """Make a request follow the hazard its report joined; False if it was not filed here."""
-    if await db[REQUESTS].find_one({"_id": request_id}, {"_id": 1}) is None:
+    if not await _filed_here(db, request_id):
         return False
     # The link first: an event of the hazard arriving meanwhile then reaches the request too.
     await db[JOINED].update_one(
@@ -84,15 +90,17 @@ async def join(db: AsyncDatabase[Document], request_id: str, change: StatusChang
     await db[REQUESTS].update_one(
         {"_id": request_id}, {"$set": {"joined_hazard_id": change.hazard_id}}
     )
-    return await _apply(db, request_id, change)
+    return await _set_status(db, request_id, change)
 
 
-async def _apply(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
-    """Set a request's status from a newer version of its hazard.
+async def _filed_here(db: AsyncDatabase[Document], request_id: str) -> bool:
+    # Most hazards were not filed here: a read by _id answers that without taking the
+    # database's write lock (FerretDB serialises writes per database).
+    return await db[REQUESTS].find_one({"_id": request_id}, {"_id": 1}) is not None
 
-    Not an upsert (unlike shared.mongo.set_if_newer): every hazard's events arrive here, and
-    only those of requests filed through Open311 belong in this collection.
-    """
+
+async def _set_status(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
+    """Set a request's status from a newer version of its hazard."""
     fields: Document = {
         "hazard_status": change.hazard_status.value,
         "hazard_version": change.version,
@@ -104,10 +112,6 @@ async def _apply(db: AsyncDatabase[Document], request_id: str, change: StatusCha
     }
     if change.agency_responsible:
         fields["agency_responsible"] = change.agency_responsible
-    # Most hazards were not filed here: a read by _id answers that without taking the
-    # database's write lock (FerretDB serialises writes per database).
-    if await db[REQUESTS].find_one({"_id": request_id}, {"_id": 1}) is None:
-        return False
     result = await db[REQUESTS].update_one(
         {"_id": request_id, "hazard_version": {"$lt": change.version}}, {"$set": fields}
     )
