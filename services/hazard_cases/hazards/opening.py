@@ -302,18 +302,30 @@ async def open_hazard(
             **new_outbox(*events),
         }
     )
-    return await repository.insert_new(db, doc)
+    if not await repository.insert_new(db, doc):
+        return False
+    if assignee is None:
+        # The registry's copy may have arrived between the read above and the insert; its
+        # handler then looked for waiting hazards before this one existed. Look again.
+        await assign_waiting(db, policies, hazard_id=event.report_id)
+    return True
 
 
 async def assign_waiting(
-    db: AsyncDatabase[Document], policies: PolicyBook, point_id: str | None, grid_id: str | None
+    db: AsyncDatabase[Document],
+    policies: PolicyBook,
+    point_id: str | None = None,
+    grid_id: str | None = None,
+    *,
+    hazard_id: str | None = None,
 ) -> list[str]:
     """Assign hazards that waited for the registry to say who answers for their place.
 
     Each is given to whoever answered at the moment it was reported.
     """
     assigned = []
-    for doc in await repository.waiting(db, point_id=point_id, grid_id=grid_id):
+    waiting = await repository.waiting(db, point_id=point_id, grid_id=grid_id, hazard_id=hazard_id)
+    for doc in waiting:
         answer = await who_answered(db, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
         if answer.assignee is None or not known_enough(doc.get("point_id"), answer.point):
             continue

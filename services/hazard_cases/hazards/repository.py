@@ -35,10 +35,18 @@ async def get(db: AsyncDatabase[Document], hazard_id: str) -> Document | None:
 
 
 async def waiting(
-    db: AsyncDatabase[Document], *, point_id: str | None, grid_id: str | None
+    db: AsyncDatabase[Document],
+    *,
+    point_id: str | None = None,
+    grid_id: str | None = None,
+    hazard_id: str | None = None,
 ) -> list[Document]:
-    """Return hazards at a point, or in a grid, that still wait for someone to answer."""
-    place = {"point_id": point_id} if point_id else {"grid_id": grid_id}
+    """Return hazards that still wait for someone to answer: one, those at a point, or those
+    reported on a grid."""
+    if hazard_id:
+        place: Document = {"_id": hazard_id}
+    else:
+        place = {"point_id": point_id} if point_id else {"grid_id": grid_id}
     cursor = db[COLLECTION].find({**place, "assignee": None}, HIDDEN)
     return [doc async for doc in cursor]
 

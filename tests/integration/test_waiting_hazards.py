@@ -1,0 +1,101 @@
+"""Hazards reported before the case service heard who answers for their place, on the real
+database: none is left waiting once the registry's copy has arrived, whichever came first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.hazard_cases.deadlines.repository import PolicyBook
+from services.hazard_cases.hazards import opening, repository
+from services.hazard_cases.places import repository as places
+from shared.events import PersonRef, ReportSubmitted
+
+TEACHER = PersonRef(person_id="t1", name="王芳")
+HEAD_OF_POINT = PersonRef(person_id="p1", name="张伟")
+ZONE_PATH = "/county/school/zone/"
+
+
+def report(report_id: str, point_id: str | None) -> ReportSubmitted:
+    return ReportSubmitted(
+        report_id=report_id,
+        point_id=point_id,
+        grid_id="zone",
+        grid_path=ZONE_PATH,
+        category="fire",
+        description="消防通道堆放课桌椅",
+        location=None,
+        photo_ids=(),
+        reporter=TEACHER,
+        reporter_scope=(ZONE_PATH,),
+        received_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    )
+
+
+def heads(person: PersonRef) -> list[dict[str, Any]]:
+    return [
+        {
+            "assignment_id": f"a-{person.person_id}",
+            "duty": "head",
+            "slot": "always",
+            "person": person.model_dump(),
+            "valid_from": "2026-01-01T00:00:00Z",
+        }
+    ]
+
+
+async def copy_point(db: AsyncDatabase[dict], point_id: str) -> None:
+    """What the registry's two announcements of a new point leave in the case service."""
+    fields = {"name": "教学楼消防通道", "risk_grade": "red", "grid_path": ZONE_PATH}
+    await places.store(db, places.POINTS, point_id, "version", 1, fields)
+    await places.store(
+        db, places.POINTS, point_id, "assignments_version", 1, {"assignments": heads(HEAD_OF_POINT)}
+    )
+
+
+async def test_a_point_copied_while_its_report_was_being_opened_still_assigns_it(
+    db: AsyncDatabase[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policies = PolicyBook(db)
+    looked_up = opening.who_answered
+
+    async def copy_arrives_after_the_lookup(*args: Any) -> opening.WhoAnswers:
+        # The registry's handler runs between the report's lookup and its insert: it stores the
+        # point and looks for waiting hazards, finding none because this one is not written yet.
+        monkeypatch.undo()
+        answer = await looked_up(*args)
+        await copy_point(db, "point-1")
+        assert await opening.assign_waiting(db, policies, "point-1", None) == []
+        return answer
+
+    monkeypatch.setattr(opening, "who_answered", copy_arrives_after_the_lookup)
+
+    assert await opening.open_hazard(db, policies, report("r1", "point-1"))
+
+    hazard = await repository.get(db, "r1")
+    assert hazard is not None
+    assert hazard["status"] == "assigned"
+    assert hazard["assignee"]["name"] == "张伟"
+    assert hazard["point_name"] == "教学楼消防通道"
+    assert [step["action"] for step in hazard["timeline"]] == ["reported", "assigned"]
+
+
+async def test_a_report_before_any_copy_waits_and_is_assigned_when_it_arrives(
+    db: AsyncDatabase[dict],
+) -> None:
+    policies = PolicyBook(db)
+    assert await opening.open_hazard(db, policies, report("r2", "point-2"))
+    waiting = await repository.get(db, "r2")
+    assert waiting is not None
+    assert (waiting["status"], waiting["assignee"]) == ("reported", None)
+
+    await copy_point(db, "point-2")
+    assert await opening.assign_waiting(db, policies, "point-2", None) == ["r2"]
+    assert await opening.assign_waiting(db, policies, "point-2", None) == []  # once
+
+    hazard = await repository.get(db, "r2")
+    assert hazard is not None
+    assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "张伟")
