@@ -24,7 +24,7 @@ from PIL import ExifTags, Image
 
 from shared.storage import ObjectStore
 from tests.support.client import ApiClient
-from tests.support.photos import GPS_TEXT, MB, confirm, jpeg_with_gps, upload
+from tests.support.photos import GPS_TEXT, MB, confirm, heic_with_gps, jpeg_with_gps, upload
 from tests.support.platform import Platform, ServiceProcess, free_port
 from tests.support.waiting import wait_until
 
@@ -217,6 +217,34 @@ async def test_a_phone_photo_is_served_without_its_gps_and_the_original_is_gone(
         await counter(http, platform, 'xiaoan_media_storage_media_stored_total{purpose="finding"}')
         == stored_before + 1
     )
+
+
+async def test_an_iphone_heic_is_served_as_jpeg_without_its_gps(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    original = heic_with_gps((1200, 600))
+    assert GPS_TEXT.encode() in original
+
+    slot, to_s3 = await upload(
+        teacher, original, filename="IMG_0001.HEIC", content_type="image/heic"
+    )
+    assert to_s3.status_code == 204, to_s3.text
+    confirmed = await confirm(teacher, slot["media_id"])
+    assert confirmed.status_code == 200, confirmed.text
+    media = confirmed.json()
+    assert (media["status"], media["content_type"]) == ("stored", "image/jpeg")
+    assert (media["width"], media["height"]) == (1200, 600)
+
+    view = (await teacher.get("media_storage", f"/v1/media/{slot['media_id']}")).json()
+    served = await http.get(view["view_url"])
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(served.content))
+    assert image.format == "JPEG"
+    assert dict(image.getexif()) == {}
+    assert GPS_TEXT.encode() not in served.content
+    assert b"PhoneCo" not in served.content
 
 
 async def test_a_file_over_the_limit_is_refused_by_the_slot_and_by_s3(

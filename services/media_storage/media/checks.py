@@ -1,8 +1,8 @@
 """Checks on the raw bytes of an upload, made before any image library touches them.
 
 The type comes from the magic bytes (never from the name or the declared Content-Type), and the
-dimensions from the format's own header (PNG IHDR, JPEG SOFn, WebP VP8/VP8L/VP8X), so a
-decompression bomb (a small file declaring 50,000 × 50,000 pixels) is refused before a single
+dimensions from the format's own header (PNG IHDR, JPEG SOFn, WebP VP8/VP8L/VP8X, HEIC's
+image spatial extents), so a decompression bomb (a small file declaring 50,000 × 50,000 pixels) is refused before a single
 pixel is decoded.
 """
 
@@ -12,11 +12,12 @@ from enum import StrEnum
 
 
 class ImageType(StrEnum):
-    """Accepted image types. HEIC is not: Pillow cannot read it without a native plugin."""
+    """Accepted image types. HEIC (iPhones' camera format) is read through pillow-heif."""
 
     JPEG = "image/jpeg"
     PNG = "image/png"
     WEBP = "image/webp"
+    HEIC = "image/heic"
 
 
 class RejectReason(StrEnum):
@@ -31,8 +32,8 @@ class RejectReason(StrEnum):
 REASON_TEXT: dict[RejectReason, tuple[str, str]] = {
     RejectReason.TOO_LARGE: ("文件超过大小上限", "The file is larger than allowed"),
     RejectReason.NOT_AN_IMAGE: (
-        "文件不是 JPEG、PNG 或 WebP 图片",
-        "The file is not a JPEG, PNG or WebP image",
+        "文件不是 JPEG、PNG、WebP 或 HEIC 图片",
+        "The file is not a JPEG, PNG, WebP or HEIC image",
     ),
     RejectReason.TOO_MANY_PIXELS: ("图片像素过多", "The image has too many pixels"),
     RejectReason.UNREADABLE: ("图片已损坏，无法读取", "The image is damaged and cannot be read"),
@@ -52,6 +53,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 # Markers without a length field.
 _JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})
+# ISO base media file brands of HEVC-coded HEIF images (AVIF, also HEIF, is not read here).
+_HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
+_HEIF_GENERAL_BRANDS = frozenset({b"mif1", b"msf1"})
+# Boxes on the way from the top level to the image spatial extents: meta > iprp > ipco > ispe.
+_HEIF_CONTAINERS = {b"meta": 4, b"iprp": 0, b"ipco": 0}  # bytes to skip (meta is a full box)
+_HEIF_MAX_BOXES = 4096
 
 
 def sniff(data: bytes) -> ImageType | None:
@@ -62,6 +69,8 @@ def sniff(data: bytes) -> ImageType | None:
         return ImageType.PNG
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return ImageType.WEBP
+    if _is_heic(data):
+        return ImageType.HEIC
     return None
 
 
@@ -71,8 +80,10 @@ def header_size(data: bytes, kind: ImageType) -> tuple[int, int] | None:
         size = _png_size(data)
     elif kind is ImageType.JPEG:
         size = _jpeg_size(data)
-    else:
+    elif kind is ImageType.WEBP:
         size = _webp_size(data)
+    else:
+        size = _heic_size(data)
     if size is None or size[0] <= 0 or size[1] <= 0:
         return None
     return size
@@ -155,3 +166,58 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
         height = int.from_bytes(data[27:30], "little") + 1
         return width, height
     return None
+
+
+def _is_heic(data: bytes) -> bool:
+    # The first box is `ftyp`: size, type, major brand, minor version, compatible brands.
+    if len(data) < 16 or data[4:8] != b"ftyp":
+        return False
+    size = int.from_bytes(data[0:4], "big")
+    if size < 16 or size > min(len(data), 4096):
+        return False
+    major = data[8:12]
+    if major in _HEIC_BRANDS:
+        return True
+    compatible = {data[i : i + 4] for i in range(16, size - 3, 4)}
+    return major in _HEIF_GENERAL_BRANDS and bool(compatible & _HEIC_BRANDS)
+
+
+def _heic_size(data: bytes) -> tuple[int, int] | None:
+    """Return the largest image spatial extents (`ispe`) the file declares.
+
+    A HEIC holds several images (the primary, often a grid of tiles, a thumbnail, auxiliary
+    maps), each with its extents: the largest is what decoding may cost.
+    """
+    sizes: list[tuple[int, int]] = []
+    boxes = 0
+    stack = [(0, len(data))]
+    while stack:
+        start, end = stack.pop()
+        i = start
+        while i + 8 <= end:
+            boxes += 1
+            if boxes > _HEIF_MAX_BOXES:
+                return None
+            size, kind, header = int.from_bytes(data[i : i + 4], "big"), data[i + 4 : i + 8], 8
+            if size == 1:  # a 64-bit size follows the type
+                if i + 16 > end:
+                    return None
+                size, header = int.from_bytes(data[i + 8 : i + 16], "big"), 16
+            elif size == 0:  # to the end of the enclosing box
+                size = end - i
+            if size < header or i + size > end:
+                return None
+            body = i + header
+            if kind in _HEIF_CONTAINERS:
+                stack.append((body + _HEIF_CONTAINERS[kind], i + size))
+            elif kind == b"ispe":
+                # A full box: version and flags (4 bytes), then width and height (4 each).
+                if size < header + 12:
+                    return None
+                width = int.from_bytes(data[body + 4 : body + 8], "big")
+                height = int.from_bytes(data[body + 8 : body + 12], "big")
+                sizes.append((width, height))
+            i += size
+    if not sizes:
+        return None
+    return max(sizes, key=lambda size: size[0] * size[1])

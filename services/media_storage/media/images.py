@@ -13,12 +13,23 @@ import asyncio
 import io
 from dataclasses import dataclass
 
+import pillow_heif
 from PIL import Image, ImageOps
 
 from services.media_storage.media.checks import ImageType, Rejected, RejectReason, check
 
+# Only the primary image is served: thumbnails, depth and auxiliary maps are not even listed.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
 # Pillow's plugin name for each accepted type: the file is opened only as what it claims to be.
-_PILLOW_FORMAT = {ImageType.JPEG: "JPEG", ImageType.PNG: "PNG", ImageType.WEBP: "WEBP"}
+_PILLOW_FORMAT = {
+    ImageType.JPEG: "JPEG",
+    ImageType.PNG: "PNG",
+    ImageType.WEBP: "WEBP",
+    ImageType.HEIC: "HEIF",
+}
+# Browsers other than Safari cannot show HEIC: it is served as JPEG.
+_SERVED_AS = {ImageType.HEIC: ImageType.JPEG}
 EXTENSION = {ImageType.JPEG: "jpg", ImageType.PNG: "png", ImageType.WEBP: "webp"}
 THUMBNAIL_TYPE = ImageType.JPEG
 
@@ -52,10 +63,11 @@ def clean(data: bytes, limits: Limits) -> CleanImage:
     kind, width, height = check(data, max_bytes=limits.max_bytes, max_pixels=limits.max_pixels)
     try:
         image = Image.open(io.BytesIO(data), formats=[_PILLOW_FORMAT[kind]])
-        if image.size != (width, height):
+        if not _as_declared(image.size, (width, height), kind):
             raise Rejected(RejectReason.UNREADABLE)
         image.load()
         ImageOps.exif_transpose(image, in_place=True)
+        kind = _SERVED_AS.get(kind, kind)
         upright = _normalised(image, kind)
     except Image.DecompressionBombError as exc:
         raise Rejected(RejectReason.TOO_MANY_PIXELS) from exc
@@ -66,6 +78,15 @@ def clean(data: bytes, limits: Limits) -> CleanImage:
     encoded = _encode(upright, kind, limits.quality)
     thumbnail = _thumbnail(upright, limits.thumbnail_px)
     return CleanImage(encoded, kind, upright.width, upright.height, thumbnail)
+
+
+def _as_declared(decoded: tuple[int, int], declared: tuple[int, int], kind: ImageType) -> bool:
+    """Tell whether the image about to be decoded has the size its header was checked for."""
+    if kind is ImageType.HEIC:
+        # The largest extents are the coded image's: the decoder may crop it (clap, padding
+        # to whole blocks) and turn it (irot), never make it larger.
+        return decoded[0] * decoded[1] <= declared[0] * declared[1]
+    return decoded == declared
 
 
 def _normalised(image: Image.Image, kind: ImageType) -> Image.Image:

@@ -35,7 +35,11 @@ class UploadRequest(BaseModel):
         },
     )
 
-    content_type: ImageType = Field(description="image/jpeg, image/png or image/webp (no HEIC)")
+    content_type: ImageType = Field(
+        description=(
+            "image/jpeg, image/png, image/webp or image/heic (a HEIC photo is served as JPEG)"
+        )
+    )
     size_bytes: int = Field(gt=0, description="Size of the file to upload, in bytes")
     purpose: MediaPurpose = MediaPurpose.FINDING
 
