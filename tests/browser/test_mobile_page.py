@@ -308,5 +308,11 @@ async def test_a_report_left_waiting_is_sent_by_the_worker_after_the_page_is_clo
     )
     assert len(found) == 1
     assert found[0]["point_id"] == POINT
+
+    # Opened again, the page lists it as sent, no longer waiting.
+    again = await context.new_page()
+    await again.goto(qr["url"])
+    await expect(again.locator("#sent")).to_contain_text(description)
+    await expect(again.locator("#outbox-box")).to_be_hidden()
     assert errors == []
     await context.close()

@@ -111,7 +111,7 @@ export function createApi(config, getToken) {
       if (slot.fields) {
         const form = new FormData();
         Object.entries(slot.fields).forEach(([name, value]) => form.append(name, value));
-        form.append("file", blob, "photo." + (blob.type === "image/png" ? "png" : "jpg"));
+        form.append("file", blob, "photo." + (blob.type.split("/")[1] || "jpg"));
         response = await send(slot.url || slot.upload_url, { method: "POST", body: form },
           UPLOAD_TIMEOUT_MS);
       } else {

@@ -487,6 +487,11 @@ async function start() {
     sender.flush();
   });
   window.addEventListener("offline", showNetwork);
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && event.data.type === "outbox-changed") renderQueues();
+    });
+  }
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") sender.flush();
   });

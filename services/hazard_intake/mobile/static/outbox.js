@@ -10,7 +10,8 @@ import { Failure } from "./api.js";
 const DB_NAME = "xiaoan-mobile";
 const STORE = "reports";
 const META = "meta"; // the log-in, for the service worker (it cannot read localStorage)
-const SENT_KEY = "xiaoan.sent";
+const SENT = "sent"; // in META
+const LEGACY_SENT_KEY = "xiaoan.sent";
 const SENT_KEEP = 10;
 const RETRY_BASE_MS = 2000;
 const RETRY_MAX_MS = 30000;
@@ -96,16 +97,25 @@ function updateReport(key, change) {
   });
 }
 
-export function sentReports() {
+// Recently sent reports ("已发送"), newest first. They live in IndexedDB next to the waiting
+// ones because the service worker sends reports too; pages before it kept them in localStorage.
+export async function sentReports() {
+  const list = await loadMeta(SENT);
+  return Array.isArray(list) ? list : legacySent();
+}
+
+function legacySent() {
   try {
-    return JSON.parse(localStorage.getItem(SENT_KEY) || "[]");
+    const list = JSON.parse(globalThis.localStorage?.getItem(LEGACY_SENT_KEY) || "[]");
+    return Array.isArray(list) ? list : [];
   } catch (err) {
     return [];
   }
 }
 
-function rememberSent(record, answer) {
-  if (typeof localStorage === "undefined") return; // sent by the service worker: no page list
+// Take a sent report off the waiting list and onto the sent one, in one transaction: a phone
+// switched off in between loses neither.
+async function moveToSent(record, answer) {
   const entry = {
     key: record.key,
     report_id: answer ? answer.report_id : null,
@@ -116,8 +126,22 @@ function rememberSent(record, answer) {
     written_at: record.created_at,
     sent_at: new Date().toISOString(),
   };
-  const list = [entry, ...sentReports().filter((s) => s.key !== record.key)].slice(0, SENT_KEEP);
-  localStorage.setItem(SENT_KEY, JSON.stringify(list));
+  const legacy = legacySent();
+  const db = await database();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction([STORE, META], "readwrite");
+    tx.objectStore(STORE).delete(record.key);
+    const meta = tx.objectStore(META);
+    promised(meta.get(SENT)).then((stored) => {
+      const earlier = Array.isArray(stored) ? stored : legacy;
+      const list = [entry, ...earlier.filter((s) => s.key !== record.key)].slice(0, SENT_KEEP);
+      meta.put(list, SENT);
+    });
+    tx.oncomplete = resolve;
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error);
+  });
+  globalThis.localStorage?.removeItem(LEGACY_SENT_KEY);
 }
 
 export class Sender {
@@ -213,8 +237,7 @@ export class Sender {
       } catch (failure) {
         if (failure.kind !== "reused") throw failure;
       }
-      await removeReport(record.key);
-      rememberSent(record, answer);
+      await moveToSent(record, answer);
       return "sent";
     } catch (failure) {
       if (failure.kind === "auth") return "auth";

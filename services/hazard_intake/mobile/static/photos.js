@@ -1,5 +1,6 @@
 // Photos leave the phone as JPEGs of at most 1600 px: a 12 MP photo would take minutes to send
-// on a weak network, and media storage accepts only JPEG and PNG.
+// on a weak network. One this browser cannot decode goes as it is if media storage reads its
+// type (JPEG, PNG, WebP, HEIC).
 const MAX_EDGE = 1600;
 const QUALITY = 0.8;
 
@@ -22,8 +23,10 @@ async function decode(file) {
   }
 }
 
-// Return a JPEG blob of the photo, scaled down; the original when it cannot be decoded but is
-// already a JPEG or PNG; null when it is neither.
+const SERVER_READS = ["image/jpeg", "image/png", "image/webp", "image/heic"];
+
+// Return a JPEG blob of the photo, scaled down; the original when it cannot be decoded here but
+// media storage reads its type; null otherwise.
 export async function preparePhoto(file) {
   try {
     const image = await decode(file);
@@ -40,5 +43,5 @@ export async function preparePhoto(file) {
   } catch (err) {
     // not decodable here: keep the file itself if the server accepts its type
   }
-  return file.type === "image/jpeg" || file.type === "image/png" ? file : null;
+  return SERVER_READS.includes(file.type) ? file : null;
 }

@@ -68,7 +68,7 @@ export async function renderQueues({ sender, auth, categoryLabel }) {
     li.dataset.key = record.key;
     return li;
   }));
-  const sent = sentReports();
+  const sent = await sentReports();
   $("sent-box").hidden = !sent.length;
   $("sent").replaceChildren(...sent.map((entry) => queueItem(
     `${entry.place ? entry.place.point_name : ""} · ${categoryLabel(entry.category)}`,

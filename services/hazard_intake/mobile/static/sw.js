@@ -22,6 +22,10 @@ async function sendWaiting() {
   });
   await sender.runOnce();
   clearTimeout(sender.timer); // the browser schedules the next try, not a timer here
+  // An open page redraws its lists: what it showed waiting may have been sent from here.
+  for (const page of await self.clients.matchAll({ type: "window" })) {
+    page.postMessage({ type: "outbox-changed" });
+  }
   const left = (await listReports()).filter(
     (report) => report.state === "waiting" && report.user_id === auth.user_id,
   );
