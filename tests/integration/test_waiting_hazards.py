@@ -1,5 +1,6 @@
 """Hazards reported before the case service heard who answers for their place, on the real
-database: none is left waiting once the registry's copy has arrived, whichever came first."""
+database: none is left waiting once the registry's copy has arrived, whichever came first, and
+a vacant grid's hazards go to the nearest head above."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from shared.events import PersonRef, ReportSubmitted
 
 TEACHER = PersonRef(person_id="t1", name="王芳")
 HEAD_OF_POINT = PersonRef(person_id="p1", name="张伟")
+PRINCIPAL = PersonRef(person_id="h1", name="陈校长")
+SCHOOL_PATH = "/county/school/"
 ZONE_PATH = "/county/school/zone/"
 
 
@@ -99,3 +102,62 @@ async def test_a_report_before_any_copy_waits_and_is_assigned_when_it_arrives(
     hazard = await repository.get(db, "r2")
     assert hazard is not None
     assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "张伟")
+
+
+async def store_grid(
+    db: AsyncDatabase[dict], grid_id: str, path: str, heads_of: list[dict[str, Any]] | None
+) -> None:
+    """What GridChanged and AssignmentsChanged of a grid leave (None: the latter not yet)."""
+    await places.store(db, places.GRIDS, grid_id, "version", 1, {"grid_path": path})
+    if heads_of is not None:
+        await places.store(
+            db, places.GRIDS, grid_id, "assignments_version", 1, {"assignments": heads_of}
+        )
+
+
+async def test_a_vacant_grid_hands_its_hazards_to_the_head_above(
+    db: AsyncDatabase[dict],
+) -> None:
+    policies = PolicyBook(db)
+    await store_grid(db, "county", "/county/", [])
+    await store_grid(db, "school", SCHOOL_PATH, heads(PRINCIPAL))
+    await store_grid(db, "zone", ZONE_PATH, None)  # its assignments are still on their way
+
+    # The zone's own head may yet be announced: the hazard waits rather than go above.
+    assert await opening.open_hazard(db, policies, report("r3", None))
+    assert (await repository.get(db, "r3") or {})["status"] == "reported"
+
+    # The zone has nobody (its 网格长 left): the school's head takes it, and says why.
+    await store_grid(db, "zone", ZONE_PATH, [])
+    assert await opening.assign_waiting(db, policies, None, "zone") == ["r3"]
+    hazard = await repository.get(db, "r3")
+    assert hazard is not None
+    assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "陈校长")
+    assigned = hazard["timeline"][-1]
+    assert assigned["action"] == "assigned"
+    assert "暂无负责人" in assigned["note_zh"]
+    assert assigned["details"] == {"stand_in": True}
+    assert hazard["accept_by"] is not None  # its deadlines run from now
+
+    # A report there later is the school head's at once.
+    assert await opening.open_hazard(db, policies, report("r4", None))
+    later = await repository.get(db, "r4")
+    assert later is not None
+    assert (later["status"], later["assignee"]["name"]) == ("assigned", "陈校长")
+
+
+async def test_a_head_named_above_reaches_hazards_waiting_in_vacant_grids_below(
+    db: AsyncDatabase[dict],
+) -> None:
+    policies = PolicyBook(db)
+    await store_grid(db, "county", "/county/", [])
+    await store_grid(db, "school", SCHOOL_PATH, [])
+    await store_grid(db, "zone", ZONE_PATH, [])
+    assert await opening.open_hazard(db, policies, report("r5", None))
+    assert (await repository.get(db, "r5") or {})["status"] == "reported"  # nobody anywhere
+
+    await places.store(
+        db, places.GRIDS, "school", "assignments_version", 2, {"assignments": heads(PRINCIPAL)}
+    )
+    assert await opening.assign_waiting(db, policies, None, "school") == ["r5"]
+    assert (await repository.get(db, "r5") or {})["assignee"]["name"] == "陈校长"

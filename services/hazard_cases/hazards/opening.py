@@ -42,12 +42,17 @@ class TargetNotStoredYet(Exception):
 
 @dataclass(frozen=True)
 class WhoAnswers:
-    """Who answered for a place when a hazard was reported, and whom it escalates to."""
+    """Who answered for a place when a hazard was reported, and whom it escalates to.
+
+    `stand_in` is set when nobody answered at the place itself (a vacant grid) and the nearest
+    head above was given the hazard instead.
+    """
 
     point: Document | None
     assignee: PersonRef | None
     slot: str | None
     chain: list[Document]
+    stand_in: bool = False
 
 
 def _assignments(doc: Document | None) -> list[Assignment] | None:
@@ -61,6 +66,7 @@ async def who_answered(
 ) -> WhoAnswers:
     """Return who answered for a point or grid at `at`, from this service's registry copy."""
     point = await places.get(db, places.POINTS, point_id) if point_id else None
+    grid_docs = await places.grids_upward(db, grid_path)
     grids_upward = [
         GridOnPath(
             grid_id=doc["_id"],
@@ -69,13 +75,24 @@ async def who_answered(
             assignments=tuple(_assignments(doc) or ()),
             calendar=Calendar.model_validate(doc["calendar"]) if doc.get("calendar") else None,
         )
-        for doc in await places.grids_upward(db, grid_path)
+        for doc in grid_docs
     ]
     result = resolve(_assignments(point) if point_id else None, grids_upward, at)
     chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
     unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
     slot = result.responsible.slot.value if result.responsible.slot else None
-    return WhoAnswers(point, result.responsible.person, slot, unique)
+    if result.responsible.person is not None:
+        return WhoAnswers(point, result.responsible.person, slot, unique)
+    # Nobody answers at the place. Once the copy holds every grid of the path with its
+    # assignments (the registry announces each, possibly empty), the vacancy is real: the
+    # nearest head above takes the hazard rather than leaving it unseen.
+    path_ids = [part for part in grid_path.split("/") if part]
+    complete = known_enough(point_id, point) and len(grid_docs) == len(path_ids)
+    if complete and all("assignments" in doc for doc in grid_docs):
+        above = next((link.person for link in result.chain if link.person), None)
+        if above is not None:
+            return WhoAnswers(point, above, None, unique, stand_in=True)
+    return WhoAnswers(point, None, slot, unique)
 
 
 def known_enough(point_id: str | None, point: Document | None) -> bool:
@@ -87,15 +104,22 @@ def known_enough(point_id: str | None, point: Document | None) -> bool:
     return point_id is None or (point is not None and "assignments" in point)
 
 
-def _assigned_entry(assignee: PersonRef, at: datetime) -> Document:
+def _assigned_entry(assignee: PersonRef, at: datetime, *, stand_in: bool = False) -> Document:
+    if stand_in:
+        note_zh = f"该处网格暂无负责人，系统分派给上级网格负责人 {assignee.name}"
+        note_en = f"Nobody answers for this place; assigned to {assignee.name}, the head above"
+    else:
+        note_zh = f"系统按网格责任自动分派给 {assignee.name}"
+        note_en = f"Assigned automatically to {assignee.name}, who answers for this place"
     return entry(
         "assigned",
-        f"系统按网格责任自动分派给 {assignee.name}",
-        f"Assigned automatically to {assignee.name}, who answers for this place",
+        note_zh,
+        note_en,
         actor=None,
         responsible=assignee,
         at=at,
         status=HazardStatus.ASSIGNED,
+        details={"stand_in": True} if stand_in else None,
     )
 
 
@@ -290,7 +314,7 @@ async def open_hazard(
     events: list[HazardOpened | HazardAssigned] = [opened]
     if assignee is not None:
         status, version = HazardStatus.ASSIGNED, 2
-        timeline.append(_assigned_entry(assignee, now))
+        timeline.append(_assigned_entry(assignee, now, stand_in=answer.stand_in))
         events.append(_assigned_event(doc, assignee, version))
     doc.update(
         {
@@ -351,7 +375,7 @@ async def assign_waiting(
         update = {
             "$set": fields,
             "$push": {
-                "timeline": _assigned_entry(answer.assignee, now),
+                "timeline": _assigned_entry(answer.assignee, now, stand_in=answer.stand_in),
                 **push_outbox(event)["$push"],
             },
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -42,11 +43,13 @@ async def waiting(
     hazard_id: str | None = None,
 ) -> list[Document]:
     """Return hazards that still wait for someone to answer: one, those at a point, or those
-    reported on a grid."""
+    anywhere under a grid (its head may stand in for vacant grids below)."""
     if hazard_id:
         place: Document = {"_id": hazard_id}
+    elif point_id:
+        place = {"point_id": point_id}
     else:
-        place = {"point_id": point_id} if point_id else {"grid_id": grid_id}
+        place = {"grid_path": {"$regex": re.escape(f"/{grid_id}/")}}
     cursor = db[COLLECTION].find({**place, "assignee": None}, HIDDEN)
     return [doc async for doc in cursor]
 
