@@ -15,9 +15,12 @@ from services.hazard_cases.hazards.models import HazardRead
 from services.hazard_cases.hazards.service import to_read
 from services.hazard_cases.lists import service, writer
 from services.hazard_cases.lists.service import LIST_TITLES, MAX_EXPORT_ROWS, ListKind
+from services.hazard_cases.places.scope import managed_subtree
 from shared.auth import CurrentUser
 from shared.clock import utc_now
 from shared.dependencies import Db
+
+LIST_WHAT = ("隐患清单", "the lists")
 
 router = APIRouter(prefix="/v1/hazard-lists", tags=["lists"])
 
@@ -50,7 +53,7 @@ async def export_list(
     until: Until = None,
 ) -> Response:
     """Download the list (at most 50,000 rows)."""
-    path, name = await service.subtree(db, principal, grid_id)
+    path, name = await managed_subtree(db, principal, grid_id, what=LIST_WHAT)
     filter_, sort = service.query(kind, path, since, until)
     docs = await service.rows(db, filter_, sort, MAX_EXPORT_ROWS)
     now = utc_now()
@@ -85,7 +88,7 @@ async def get_list(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> HazardList:
     """The overdue list is sorted by how late, the others by date."""
-    path, name = await service.subtree(db, principal, grid_id)
+    path, name = await managed_subtree(db, principal, grid_id, what=LIST_WHAT)
     filter_, sort = service.query(kind, path, since, until)
     docs = await service.rows(db, filter_, sort, limit)
     return HazardList(

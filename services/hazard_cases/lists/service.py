@@ -12,11 +12,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.hazards import repository
 from services.hazard_cases.hazards.lifecycle import DEADLINE_RUNS, OPEN_STATUSES
-from services.hazard_cases.places import repository as places
-from shared.auth import Principal
 from shared.clock import utc_now
-from shared.errors import ApiError, field_error, not_found
-from shared.vocabulary import Role
+from shared.errors import field_error
 
 Document = dict[str, Any]
 MAX_EXPORT_ROWS = 50_000
@@ -37,27 +34,6 @@ LIST_TITLES: dict[ListKind, tuple[str, str]] = {
     ListKind.CLOSED: ("已整改销号隐患清单", "Closed hazards"),
     ListKind.MAJOR: ("重大隐患挂牌督办清单", "Major hazards under the bureau's supervision"),
 }
-
-
-async def subtree(
-    db: AsyncDatabase[Document], principal: Principal, grid_id: str | None
-) -> tuple[str, str]:
-    """Return the path and name of the list's grid (default: the caller's own), or 404."""
-    if not principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD):
-        raise ApiError(
-            403, "forbidden", "只有管理人员可以查看隐患清单", "Only managers can view the lists"
-        )
-    if grid_id is None:
-        if not principal.scope:
-            raise not_found("网格", "Grid")
-        path = sorted(principal.scope)[0]
-        grid_id = [part for part in path.split("/") if part][-1] if path.strip("/") else None
-        if grid_id is None:
-            return path, "全部"
-    grid = await places.get(db, places.GRIDS, grid_id)
-    if grid is None or not principal.covers(str(grid.get("grid_path", ""))):
-        raise not_found("网格", "Grid")
-    return str(grid["grid_path"]), str(grid.get("name", ""))
 
 
 def query(

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from services.hazard_cases.hazards import repository as hazards
-from services.hazard_cases.lists.service import subtree
 from services.hazard_cases.places import repository as places
+from services.hazard_cases.places.scope import managed_subtree
 from services.hazard_cases.stats import service
 from services.hazard_cases.stats.figures import Figures
 from services.hazard_cases.stats.periods import parse_period
@@ -204,4 +204,4 @@ async def overdue(
 
 async def service_path(db: Db, principal: CurrentUser, grid_id: str | None) -> tuple[str, str]:
     """Return the path and name of the grid asked about, checked against the caller's scope."""
-    return await subtree(db, principal, grid_id)
+    return await managed_subtree(db, principal, grid_id, what=("统计数据", "the figures"))
