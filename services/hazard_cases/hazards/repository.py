@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +9,7 @@ from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared import mongo
+from shared.vocabulary import HazardStatus
 
 COLLECTION = "hazards"
 INDEXES = [
@@ -19,6 +19,7 @@ INDEXES = [
     IndexModel([("reporter.person_id", 1)], name="reporter"),
     IndexModel([("reported_at", DESCENDING)], name="reported_at"),
     IndexModel([("next_check_at", 1)], name="next_check_at"),
+    IndexModel([("status", 1)], name="status"),
 ]
 
 Document = dict[str, Any]
@@ -44,14 +45,15 @@ async def waiting(
 ) -> list[Document]:
     """Return hazards that still wait for someone to answer: one, those at a point, or those
     anywhere under a grid (its head may stand in for vacant grids below)."""
-    if hazard_id:
-        place: Document = {"_id": hazard_id}
-    elif point_id:
-        place = {"point_id": point_id}
-    else:
-        place = {"grid_path": {"$regex": re.escape(f"/{grid_id}/")}}
-    cursor = db[COLLECTION].find({**place, "assignee": None}, HIDDEN)
-    return [doc async for doc in cursor]
+    if hazard_id or point_id:
+        place = {"_id": hazard_id} if hazard_id else {"point_id": point_id}
+        cursor = db[COLLECTION].find({**place, "assignee": None}, HIDDEN)
+        return [doc async for doc in cursor]
+    # Equalities only: FerretDB filters those in SQLite, a regex on the path it would test on
+    # every hazard itself. The waiting few are then picked by path here.
+    cursor = db[COLLECTION].find({"status": HazardStatus.REPORTED.value, "assignee": None}, HIDDEN)
+    below = f"/{grid_id}/"
+    return [doc async for doc in cursor if below in doc["grid_path"]]
 
 
 async def update_if_version(
