@@ -144,3 +144,37 @@ async def grid_id_of(admin: ApiClient, code: str) -> str:
     assert response.status_code == 200, response.text
     (grid,) = [grid for grid in response.json() if grid["code"] == code]
     return str(grid["grid_id"])
+
+
+async def test_a_police_liaison_imported_from_excel_logs_in_for_their_station(
+    admin: ApiClient,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    school = f"YY-{tag.upper()}"
+    grids = xlsx(
+        GRID_HEADERS, [[school, f"联动导入学校{tag}", "三级", "demo-township", None]], "网格"
+    )
+    assert (await upload(admin, "grids", grids, dry_run=False)).status_code == 200
+    headers = [*PEOPLE_HEADERS, "所属联动单位编号"]
+    liaison = [f"{tag}-A1", "张明", school, "城关派出所民警", None, f"police{tag}", "police-pw-1"]
+    teacher = [f"{tag}-T1", "王芳", school, "班主任", None, f"teacher{tag}", "teacher-pw-1", "教师"]
+
+    missing = await upload(
+        admin, "people", xlsx(headers, [[*liaison, "联动部门", None]], "人员"), dry_run=False
+    )
+    assert missing.status_code == 422, missing.text
+    (detail,) = missing.json()["error"]["details"]
+    assert (detail["field"], detail["code"]) == ("人员!I2", "agency_required")
+
+    rows = [[*liaison, "联动部门", "demo-police"], [*teacher, None]]
+    done = await upload(admin, "people", xlsx(headers, rows, "人员"), dry_run=False)
+    assert done.status_code == 200, done.text
+    officer = await ApiClient.login(admin.platform, admin.http, f"police{tag}", "police-pw-1")
+    me = await officer.get("grid_registry", "/v1/auth/me")
+    assert me.status_code == 200, me.text
+    assert (me.json()["roles"], me.json()["agency_id"]) == (["agency"], "demo-police")
+
+    exported = await people_under(admin, await grid_id_of(admin, school))
+    by_code = {row[0]: row for row in exported}
+    assert by_code[f"{tag}-A1"][7:9] == ["联动部门", "demo-police"]
+    assert by_code[f"{tag}-T1"][8] is None

@@ -155,6 +155,42 @@ def test_people_logins_are_checked_and_passwords_never_echoed() -> None:
     assert sheet.rows[0].values["phone"] == "13800000000"
 
 
+def test_agency_logins_name_their_agency_and_no_other_login_does() -> None:
+    headers = ["人员编码", "姓名", "所属网格编码", "岗位", "登录用户名", "初始密码", "角色"]
+    content = workbook(
+        [*headers, "所属联动单位编号"],
+        [
+            "A1",
+            "张明",
+            "S1",
+            "城关派出所值班民警",
+            "zhangming",
+            "long-enough-1",
+            "联动部门",
+            "police-cg",
+        ],
+        ["A2", "刘洋", "S1", "市场监管所", "liuyang", "long-enough-2", "联动部门", None],
+        ["P1", "王芳", "S1", "班主任", "wangfang", "long-enough-3", "教师", "police-cg"],
+        ["P2", "李强", "S1", "门卫", None, None, None, "police-cg"],
+    )
+
+    sheet = read_workbook(ExcelKind.PEOPLE, content, Known(grids={"S1": GridLevel.SCHOOL}))
+
+    assert [(e.row, e.column, e.code) for e in sheet.errors] == [
+        (3, "所属联动单位编号", "agency_required"),
+        (4, "所属联动单位编号", "agency_not_allowed"),
+        (5, "所属联动单位编号", "needs_username"),
+    ]
+    assert sheet.errors[0].message_zh == "联动部门账号须填写所属联动单位编号"
+    assert sheet.rows[0].values["agency"] == "police-cg"
+
+    # A list written before the column existed still reads (and names no agency).
+    older = workbook(headers, ["P3", "周敏", "S1", "数学教师", "zhoumin", "long-enough-4", "教师"])
+    assert (
+        read_workbook(ExcelKind.PEOPLE, older, Known(grids={"S1": GridLevel.SCHOOL})).errors == []
+    )
+
+
 def test_assignment_duty_rules() -> None:
     content = workbook(
         ["对象类型", "对象编码", "职责", "时段", "人员编码", "生效日期"],

@@ -16,7 +16,7 @@ from services.grid_registry.excel.models import ExcelKind
 from services.grid_registry.excel.templates import LEVEL_LABELS
 from services.grid_registry.grids.models import LEVEL_RANK
 from shared.responsibility import Duty, SlotKind
-from shared.vocabulary import GridLevel
+from shared.vocabulary import GridLevel, Role
 
 if TYPE_CHECKING:
     from services.grid_registry.excel.reader import Known, Row, Sheet
@@ -110,8 +110,8 @@ def _check_people(sheet: Sheet, known: Known, first: dict[str, Row]) -> None:
             _unknown(sheet, row, "grid", "grid", known)
         username = row.values["username"]
         if username is None:
-            for key in ("password", "role"):
-                if row.raw[key] is not None:
+            for key in ("password", "role", "agency"):
+                if row.raw.get(key) is not None:
                     sheet.flag(row.number, key, "needs_username", row.raw[key])
             continue
         if username in usernames:
@@ -121,6 +121,12 @@ def _check_people(sheet: Sheet, known: Known, first: dict[str, Row]) -> None:
         usernames.setdefault(username, row.number)
         if row.raw["role"] is None:
             sheet.flag(row.number, "role", "role_required")
+        # An agency login sees only what is referred to its agency: it must name one.
+        agency_role = row.values["role"] == Role.AGENCY.value
+        if agency_role and row.raw.get("agency") is None:
+            sheet.flag(row.number, "agency", "agency_required")
+        elif not agency_role and row.raw.get("agency") is not None:
+            sheet.flag(row.number, "agency", "agency_not_allowed", row.raw["agency"])
 
 
 def _check_points(sheet: Sheet, known: Known, first: dict[str, Row]) -> None:

@@ -277,6 +277,7 @@ def _people(sheet: Sheet, registry: Registry, principal: Principal, now: datetim
                 "person_id": person_id,
                 "roles": [values["role"]],
                 "created_at": now,
+                **({"agency_id": values["agency"]} if values["agency"] else {}),
             }
             new_accounts.append(login)
             result.passwords.append((login, values["password"]))

@@ -109,6 +109,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A new login needs an initial password",
     ),
     "forbidden_role": ("无权授予该角色", "You may not grant this role"),
+    "agency_required": (
+        "联动部门账号须填写所属联动单位编号",
+        "An agency login must name its agency",
+    ),
+    "agency_not_allowed": (
+        "只有联动部门账号填写所属联动单位编号",
+        "Only agency logins name an agency",
+    ),
     "duty_target": (
         "风险点只能设置责任人（网格长）",
         "A risk point has a responsible person (head) only",

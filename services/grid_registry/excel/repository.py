@@ -69,7 +69,7 @@ async def people_at(db: AsyncDatabase[Document], grid_ids: set[str]) -> list[Doc
 
 async def accounts(db: AsyncDatabase[Document]) -> dict[str, Document]:
     """Return every login by username, without password hashes (one scan of `accounts`)."""
-    cursor = db[people.ACCOUNTS].find({}, {"person_id": 1, "roles": 1})
+    cursor = db[people.ACCOUNTS].find({}, {"person_id": 1, "roles": 1, "agency_id": 1})
     return {doc["_id"]: doc async for doc in cursor}
 
 

@@ -288,7 +288,8 @@ async def export_list(
         logins = await repo.accounts(db)
         found = await repo.people_at(db, set(tree))
         for doc in sorted(found, key=lambda d: (names(d["grid_id"]), d["name"])):
-            roles = logins.get(doc.get("username") or "", {}).get("roles", [])
+            login = logins.get(doc.get("username") or "", {})
+            roles = login.get("roles", [])
             role = ROLE_LABELS.get(Role(roles[0])) if roles else None
             rows.append(
                 [
@@ -300,6 +301,7 @@ async def export_list(
                     as_cell(doc.get("username")),
                     None,
                     role,
+                    as_cell(login.get("agency_id")),
                 ]
             )
     else:
