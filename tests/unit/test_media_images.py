@@ -8,7 +8,7 @@ import pytest
 from PIL import ExifTags, Image
 
 from services.media_storage.media.checks import ImageType, Rejected, RejectReason
-from services.media_storage.media.images import Limits, clean
+from services.media_storage.media.images import CleanImage, Limits, clean
 
 LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_pixels=40_000_000, thumbnail_px=320)
 SECRET = b"23 deg 28' 34.0\" N, 111 deg 16' 45.0\" E"
@@ -42,6 +42,16 @@ def photo(fmt: str, mode: str = "RGB", size: tuple[int, int] = (800, 400)) -> by
     return out.getvalue()
 
 
+def without_metadata(result: CleanImage) -> Image.Image:
+    """Open the served image, having checked that nothing of the phone's metadata is in it."""
+    served = Image.open(io.BytesIO(result.data))
+    assert dict(served.getexif()) == {}
+    assert not {"exif", "xmp", "comment", "icc_profile"} & set(served.info)
+    assert SECRET not in result.data
+    assert b"PhoneCo" not in result.data
+    return served
+
+
 @pytest.mark.parametrize(
     ("fmt", "mode", "kind"),
     [
@@ -55,11 +65,7 @@ def photo(fmt: str, mode: str = "RGB", size: tuple[int, int] = (800, 400)) -> by
 def test_metadata_is_gone_and_the_photo_is_upright(fmt: str, mode: str, kind: ImageType) -> None:
     result = clean(photo(fmt, mode), LIMITS)
     assert result.content_type is kind
-    served = Image.open(io.BytesIO(result.data))
-    assert dict(served.getexif()) == {}
-    assert not {"exif", "xmp", "comment", "icc_profile"} & set(served.info)
-    assert SECRET not in result.data
-    assert b"PhoneCo" not in result.data
+    served = without_metadata(result)
     # Orientation 6 (rotate 90° clockwise): 800×400 becomes 400×800, blue half on top.
     assert (result.width, result.height) == served.size == (400, 800)
     rgb = served.convert("RGB")
@@ -77,11 +83,8 @@ def test_a_heic_from_an_iphone_is_served_as_jpeg_without_its_metadata() -> None:
     assert b"PhoneCo" in data
     result = clean(data, LIMITS)
     assert result.content_type is ImageType.JPEG
-    served = Image.open(io.BytesIO(result.data))
+    served = without_metadata(result)
     assert served.format == "JPEG"
-    assert dict(served.getexif()) == {}
-    assert SECRET not in result.data
-    assert b"PhoneCo" not in result.data
     # HEIF turns its images by its own box (irot), not by EXIF: the pixels stay as stored.
     assert (result.width, result.height) == served.size == (800, 400)
     rgb = served.convert("RGB")
