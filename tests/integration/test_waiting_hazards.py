@@ -104,6 +104,23 @@ async def test_a_report_before_any_copy_waits_and_is_assigned_when_it_arrives(
     assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "张伟")
 
 
+async def test_a_hazard_rejected_before_anyone_answered_stays_rejected(
+    db: AsyncDatabase[dict],
+) -> None:
+    policies = PolicyBook(db)
+    assert await opening.open_hazard(db, policies, report("r6", "point-6"))
+    # What a manager's rejection (判定不是隐患) leaves: rejected, still nobody assigned.
+    await db[repository.COLLECTION].update_one(
+        {"_id": "r6"}, {"$set": {"status": "rejected"}, "$inc": {"version": 1}}
+    )
+
+    await copy_point(db, "point-6")
+    assert await opening.assign_waiting(db, policies, "point-6", None) == []
+    hazard = await repository.get(db, "r6")
+    assert hazard is not None
+    assert (hazard["status"], hazard["assignee"]) == ("rejected", None)
+
+
 async def store_grid(
     db: AsyncDatabase[dict], grid_id: str, path: str, heads_of: list[dict[str, Any]] | None
 ) -> None:

@@ -44,16 +44,22 @@ async def waiting(
     hazard_id: str | None = None,
 ) -> list[Document]:
     """Return hazards that still wait for someone to answer: one, those at a point, or those
-    anywhere under a grid (its head may stand in for vacant grids below)."""
+    anywhere under a grid (its head may stand in for vacant grids below).
+
+    Only reported ones: a hazard rejected or merged before anyone answered has no assignee
+    either, and must stay as it is.
+    """
+    unassigned = {"status": HazardStatus.REPORTED.value, "assignee": None}
     if hazard_id or point_id:
         place = {"_id": hazard_id} if hazard_id else {"point_id": point_id}
-        cursor = db[COLLECTION].find({**place, "assignee": None}, HIDDEN)
+        cursor = db[COLLECTION].find({**place, **unassigned}, HIDDEN)
         return [doc async for doc in cursor]
     # Equalities only: FerretDB filters those in SQLite, a regex on the path it would test on
     # every hazard itself. The waiting few are then picked by path here.
-    cursor = db[COLLECTION].find({"status": HazardStatus.REPORTED.value, "assignee": None}, HIDDEN)
     below = f"/{grid_id}/"
-    return [doc async for doc in cursor if below in doc["grid_path"]]
+    return [
+        doc async for doc in db[COLLECTION].find(unassigned, HIDDEN) if below in doc["grid_path"]
+    ]
 
 
 async def update_if_version(
