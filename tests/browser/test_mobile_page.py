@@ -135,7 +135,7 @@ async def test_scanned_code_opens_the_page_and_the_report_becomes_a_hazard(
 
     teacher = await ApiClient.login(platform, http, "demo-teacher")
     found = await wait_until(
-        lambda: hazards_described(teacher, description), timeout=20, what="the hazard"
+        lambda: hazards_described(teacher, description), timeout=60, what="the hazard"
     )
     assert len(found) == 1
     hazard = found[0]
@@ -188,7 +188,7 @@ async def test_report_written_while_intake_is_down_arrives_once_it_is_back(
     await expect(page.locator("#outbox-box")).to_be_hidden(timeout=60_000)
     await expect(page.locator("#sent")).to_contain_text(description)
     found = await wait_until(
-        lambda: hazards_described(teacher, description), timeout=20, what="the hazard"
+        lambda: hazards_described(teacher, description), timeout=60, what="the hazard"
     )
     assert len(found) == 1
     assert found[0]["category"] == "facilities"
@@ -244,7 +244,7 @@ async def test_page_opens_offline_keeps_the_report_and_sends_it_when_back_online
     await expect(page.locator("#outbox-box")).to_be_hidden(timeout=30_000)
     teacher = await ApiClient.login(platform, http, "demo-teacher")
     found = await wait_until(
-        lambda: hazards_described(teacher, description), timeout=20, what="the hazard"
+        lambda: hazards_described(teacher, description), timeout=60, what="the hazard"
     )
     assert len(found) == 1
     assert errors == []
@@ -304,7 +304,7 @@ async def test_a_report_left_waiting_is_sent_by_the_worker_after_the_page_is_clo
         },
     )
     found = await wait_until(
-        lambda: hazards_described(teacher, description), timeout=30, what="the hazard"
+        lambda: hazards_described(teacher, description), timeout=60, what="the hazard"
     )
     assert len(found) == 1
     assert found[0]["point_id"] == POINT

@@ -46,7 +46,7 @@ async def referred(agency: ApiClient, hazard_id: str) -> dict[str, Any]:
         response = await agency.get("agency_integration", dispositions(hazard_id))
         return dict(response.json()) if response.status_code == 200 else None
 
-    return await wait_until(probe, timeout=30, what=f"hazard {hazard_id} referred to the agency")
+    return await wait_until(probe, timeout=60, what=f"hazard {hazard_id} referred to the agency")
 
 
 async def timeline_of(client: ApiClient, hazard_id: str, count: int) -> list[dict[str, Any]]:
@@ -57,7 +57,7 @@ async def timeline_of(client: ApiClient, hazard_id: str, count: int) -> list[dic
         found = [e for e in body["timeline"] if e["action"] == "agency_disposition"]
         return found if len(found) >= count else None
 
-    return await wait_until(probe, timeout=30, what=f"{count} dispositions on the timeline")
+    return await wait_until(probe, timeout=60, what=f"{count} dispositions on the timeline")
 
 
 async def test_police_disposition_joins_the_timeline_once_and_leaves_the_status(
@@ -144,7 +144,7 @@ async def test_police_disposition_joins_the_timeline_once_and_leaves_the_status(
         ]
         return mine if len(mine) >= 2 else None
 
-    answers = await wait_until(both_told, timeout=30, what="both answers in the inbox")
+    answers = await wait_until(both_told, timeout=60, what="both answers in the inbox")
     assert sorted(n["title_zh"] for n in answers) == [
         "城关派出所：已出警",
         "城关派出所：已处置完毕",

@@ -48,7 +48,7 @@ class Tap:
                 self.seen.append(decode_cloudevent(message.body)[0])
             return next((event for event in self.seen if match(event)), None)
 
-        return await wait_until(probe, timeout=15, what=what)
+        return await wait_until(probe, timeout=60, what=what)
 
 
 @pytest.fixture
@@ -129,7 +129,7 @@ async def accepted_once_learnt(user: ApiClient, body: dict[str, Any]) -> httpx.R
         assert response.status_code in (202, 422), response.text
         return response if response.status_code == 202 else None
 
-    return await wait_until(probe, timeout=15, what="intake to accept the QR token")
+    return await wait_until(probe, timeout=60, what="intake to accept the QR token")
 
 
 async def refused_once_learnt(user: ApiClient, body: dict[str, Any]) -> httpx.Response:
@@ -140,7 +140,7 @@ async def refused_once_learnt(user: ApiClient, body: dict[str, Any]) -> httpx.Re
         assert response.status_code in (202, 422), response.text
         return response if response.status_code == 422 else None
 
-    return await wait_until(probe, timeout=15, what="intake to refuse the QR token")
+    return await wait_until(probe, timeout=60, what="intake to refuse the QR token")
 
 
 def fields(response: httpx.Response) -> dict[str, dict[str, str]]:

@@ -92,7 +92,7 @@ async def test_an_open311_request_that_joins_a_hazard_follows_it_to_closure(
         body = answer.json()[0] if answer.status_code == 200 else {}
         return body if notes in str(body.get("status_notes")) else None
 
-    joined = await wait_until(lambda: shown("已并入"), timeout=30, what="the request to join")
+    joined = await wait_until(lambda: shown("已并入"), timeout=60, what="the request to join")
     assert joined["status"] == "open"
     assert "已分派" in str(joined["status_notes"])
 
@@ -103,5 +103,5 @@ async def test_an_open311_request_that_joins_a_hazard_follows_it_to_closure(
     ):
         answer = await actor.post("hazard_cases", f"/v1/hazards/{first}/actions", body)
         assert answer.status_code == 200, answer.text
-    closed = await wait_until(lambda: shown("已销号"), timeout=30, what="the request to close")
+    closed = await wait_until(lambda: shown("已销号"), timeout=60, what="the request to close")
     assert closed["status"] == "closed"

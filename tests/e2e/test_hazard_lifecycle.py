@@ -129,7 +129,7 @@ async def test_a_hazard_walks_every_state_and_refuses_every_illegal_step(
     told = await notice(keeper, hazard_id, "hazard_closed")
     assert told["title_zh"] == "您上报的隐患已整改验收，销号"
     await wait_until(
-        lambda: _on_board(admin, hazard_id, "closed"), timeout=15, what="the board to show it"
+        lambda: _on_board(admin, hazard_id, "closed"), timeout=60, what="the board to show it"
     )
     await assert_only_allowed(admin, hazard_id, "closed")
     reopened = await ok(admin, hazard_id, {"action": "reopen", "reason": "纸箱又堆回来了"})
@@ -198,7 +198,7 @@ async def test_reject_merge_and_an_extension_approved_by_the_level_above(
     assert (merged["status"], merged["merged_into"]) == ("merged", first)
     await assert_only_allowed(admin, second, "merged")
     target = await wait_until(
-        lambda: _linked(admin, first, second), timeout=15, what="the merge noted on the target"
+        lambda: _linked(admin, first, second), timeout=60, what="the merge noted on the target"
     )
     assert "合并到本隐患" in target["timeline"][-1]["note_zh"]
 

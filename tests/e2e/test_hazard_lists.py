@@ -67,7 +67,7 @@ async def test_open_overdue_and_closed_lists_and_their_excel_export(admin: ApiCl
         items = (await a_list(head, "overdue", **grid)).json()["items"]
         return [h["hazard_id"] for h in items]
 
-    assert await wait_until(overdue, timeout=20, what="the overdue list") == [late]
+    assert await wait_until(overdue, timeout=60, what="the overdue list") == [late]
     now = datetime.now(UTC)
     period = {
         "since": (now - timedelta(days=1)).isoformat(),

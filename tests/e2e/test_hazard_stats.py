@@ -39,7 +39,7 @@ async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiCli
     for hazard_id in (fixed, late, wrong):
         await hazard(admin, hazard_id, status="assigned")
     await wait_until(
-        lambda: _overdue(head, school.school_id, fixed), timeout=20, what="the deadline to pass"
+        lambda: _overdue(head, school.school_id, fixed), timeout=60, what="the deadline to pass"
     )
     await act(keeper, fixed, {"action": "accept"})
     await act(
@@ -59,7 +59,7 @@ async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiCli
         done = body["by_status"] == {"closed": 1, "assigned": 1, "rejected": 1}
         return body if done and body["overdue_now"] == 1 else None
 
-    figures = await wait_until(school_figures, timeout=30, what="the school's figures")
+    figures = await wait_until(school_figures, timeout=60, what="the school's figures")
     assert figures["total"] == 3
     assert figures["rectification_rate"] == 0.5  # the rejected report does not count
     assert figures["on_time_rate"] == 0.0  # fixed after its 3.6-second deadline
@@ -78,7 +78,7 @@ async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiCli
         )
         return rows[0] if done else None
 
-    mine = await wait_until(county_row, timeout=20, what="the school in its county's list")
+    mine = await wait_until(county_row, timeout=60, what="the school in its county's list")
     assert mine["name"] == f"测试学校{school.tag}"
     overdue = (
         await admin.get("hazard_cases", "/v1/stats/overdue", grid_id=school.school_id, **period)
@@ -107,7 +107,7 @@ async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiCli
         body = await school_on(today)
         return body if body["by_status"] == figures["by_status"] else None
 
-    on_today = await wait_until(today_done, timeout=30, what="today's figures")
+    on_today = await wait_until(today_done, timeout=60, what="today's figures")
     assert (on_today["first_day"], on_today["last_day"]) == (today.isoformat(),) * 2
     assert on_today["rectification_rate"] == 0.5
     assert (await school_on(today - timedelta(days=1)))["total"] == 0

@@ -40,7 +40,7 @@ async def test_hundred_concurrent_retries_make_one_report_and_identical_answers(
     async def handled() -> bool:
         return await _acked(http, platform) >= acked_before + 100
 
-    await wait_until(handled, timeout=30, what="the case service to handle all 100")
+    await wait_until(handled, timeout=60, what="the case service to handle all 100")
     assert await hazards.count_documents({"description": REPORT["description"]}) == 1
     await mongo.close()
 

@@ -120,7 +120,7 @@ class MediaEvents:
                 None,
             )
 
-        return await wait_until(found, timeout=15, what=f"{ce_type} for {media_id}")
+        return await wait_until(found, timeout=60, what=f"{ce_type} for {media_id}")
 
 
 @pytest.fixture
@@ -352,7 +352,7 @@ async def test_an_expired_view_url_is_refused_by_s3(
     async def refused() -> bool:
         return (await http.get(view["view_url"])).status_code == 403
 
-    await wait_until(refused, timeout=20, interval=0.25, what="the view URL to expire")
+    await wait_until(refused, timeout=60, interval=0.25, what="the view URL to expire")
     assert time.monotonic() - issued < 20
     # The thumbnail URL expired with it; a fresh view gives working URLs again.
     assert (await http.get(view["thumbnail_url"])).status_code == 403

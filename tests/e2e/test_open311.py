@@ -41,7 +41,7 @@ async def _register(
         response = await admin.post("hazard_intake", "/v1/open311/clients", body, key=key)
         return response.json() if response.status_code == 201 else None
 
-    return await wait_until(registered, timeout=20, what="intake to learn the grid")
+    return await wait_until(registered, timeout=60, what="intake to learn the grid")
 
 
 def _xml_requests(response: httpx.Response) -> list[dict[str, str | None]]:
@@ -58,7 +58,7 @@ async def _intake_knows_points(
     async def known() -> bool:
         return (await teacher.get("hazard_intake", f"/v1/points/{point_id}")).status_code == 200
 
-    await wait_until(known, timeout=20, what=f"intake to learn {point_id}")
+    await wait_until(known, timeout=60, what=f"intake to learn {point_id}")
 
 
 async def _new_point(
@@ -90,7 +90,7 @@ async def test_operator_registers_a_client_and_its_key_is_shown_once(
         response = await admin.post("hazard_intake", "/v1/open311/clients", body, key=key)
         return response if response.status_code == 201 else None
 
-    first = await wait_until(first_answer, timeout=20, what="the registration")
+    first = await wait_until(first_answer, timeout=60, what="the registration")
     created = first.json()
     assert created["api_key"].startswith(created["client_id"] + ".")
     assert created["jurisdiction_name"] == "城关镇"

@@ -138,7 +138,7 @@ async def test_report_travels_through_every_service(
             await guard_client.get("hazard_intake", f"/v1/points/{point_id}")
         ).status_code == 200
 
-    await wait_until(intake_knows_point, timeout=15, what="intake to learn the point")
+    await wait_until(intake_knows_point, timeout=60, what="intake to learn the point")
 
     report = {
         "point_id": point_id,
@@ -162,7 +162,7 @@ async def test_report_travels_through_every_service(
             else None
         )
 
-    hazard = await wait_until(hazard_assigned, timeout=15, what="the hazard to be assigned")
+    hazard = await wait_until(hazard_assigned, timeout=60, what="the hazard to be assigned")
     assert hazard["assignee"]["name"] == "刘保国"
     assert hazard["school_name"] == "东风镇中心小学"
     assert [step["action"] for step in hazard["timeline"]] == ["reported", "assigned"]
@@ -175,12 +175,12 @@ async def test_report_travels_through_every_service(
         items = (await guard_client.get("notifications", "/v1/notifications")).json()["items"]
         return [n for n in items if n["hazard_id"] == hazard_id]
 
-    notes = await wait_until(inbox, timeout=15, what="the notification")
+    notes = await wait_until(inbox, timeout=60, what="the notification")
     assert len(notes) == 1
     assert notes[0]["title_zh"] == "新隐患待整改：校门口东侧围墙"
 
     # Agency integration: a Standard Webhooks signed delivery.
-    await wait_until(lambda: _received(receiver), timeout=15, what="the webhook")
+    await wait_until(lambda: _received(receiver), timeout=60, what="the webhook")
     headers, body = receiver.received[0]
     payload = Webhook(secret).verify(body, headers)
     assert payload["type"] == "hazard.opened"
@@ -194,7 +194,7 @@ async def test_report_travels_through_every_service(
             (r for r in rows if r["hazard_id"] == hazard_id and r["status"] == "assigned"), None
         )
 
-    row = await wait_until(on_board, timeout=15, what="the board row")
+    row = await wait_until(on_board, timeout=60, what="the board row")
     assert row["status_label_zh"] == "已分派"
     assert row["assignee"]["name"] == "刘保国"
     page = await http.get(platform.url("command_centre") + "/")
