@@ -152,7 +152,7 @@ async def test_a_vacant_grid_hands_its_hazards_to_the_head_above(
     assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "陈校长")
     assigned = hazard["timeline"][-1]
     assert assigned["action"] == "assigned"
-    assert "暂无负责人" in assigned["note_zh"]
+    assert assigned["note_zh"] == "该处此时无人负责，系统分派给上级网格负责人 陈校长"
     assert assigned["details"] == {"stand_in": True}
     assert hazard["accept_by"] is not None  # its deadlines run from now
 

@@ -106,8 +106,12 @@ def known_enough(point_id: str | None, point: Document | None) -> bool:
 
 def _assigned_entry(assignee: PersonRef, at: datetime, *, stand_in: bool = False) -> Document:
     if stand_in:
-        note_zh = f"该处网格暂无负责人，系统分派给上级网格负责人 {assignee.name}"
-        note_en = f"Nobody answers for this place; assigned to {assignee.name}, the head above"
+        # A vacancy, or a time slot nobody covers (only recess, say): the note fits both.
+        note_zh = f"该处此时无人负责，系统分派给上级网格负责人 {assignee.name}"
+        note_en = (
+            f"Nobody answers for this place at this time; assigned to {assignee.name}, "
+            "the head above"
+        )
     else:
         note_zh = f"系统按网格责任自动分派给 {assignee.name}"
         note_en = f"Assigned automatically to {assignee.name}, who answers for this place"
