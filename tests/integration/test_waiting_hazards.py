@@ -59,6 +59,13 @@ async def copy_point(db: AsyncDatabase[dict], point_id: str) -> None:
     )
 
 
+async def state_of(db: AsyncDatabase[dict], hazard_id: str) -> tuple[str, str | None]:
+    """Return a stored hazard's status and the name of whoever it is assigned to."""
+    hazard = await repository.get(db, hazard_id)
+    assert hazard is not None, f"hazard {hazard_id} was not written"
+    return hazard["status"], (hazard["assignee"] or {}).get("name")
+
+
 async def test_a_point_copied_while_its_report_was_being_opened_still_assigns_it(
     db: AsyncDatabase[dict], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -91,17 +98,13 @@ async def test_a_report_before_any_copy_waits_and_is_assigned_when_it_arrives(
 ) -> None:
     policies = PolicyBook(db)
     assert await opening.open_hazard(db, policies, report("r2", "point-2"))
-    waiting = await repository.get(db, "r2")
-    assert waiting is not None
-    assert (waiting["status"], waiting["assignee"]) == ("reported", None)
+    assert await state_of(db, "r2") == ("reported", None)
 
     await copy_point(db, "point-2")
     assert await opening.assign_waiting(db, policies, "point-2", None) == ["r2"]
     assert await opening.assign_waiting(db, policies, "point-2", None) == []  # once
 
-    hazard = await repository.get(db, "r2")
-    assert hazard is not None
-    assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "张伟")
+    assert await state_of(db, "r2") == ("assigned", "张伟")
 
 
 async def test_a_hazard_rejected_before_anyone_answered_stays_rejected(
@@ -116,9 +119,7 @@ async def test_a_hazard_rejected_before_anyone_answered_stays_rejected(
 
     await copy_point(db, "point-6")
     assert await opening.assign_waiting(db, policies, "point-6", None) == []
-    hazard = await repository.get(db, "r6")
-    assert hazard is not None
-    assert (hazard["status"], hazard["assignee"]) == ("rejected", None)
+    assert await state_of(db, "r6") == ("rejected", None)
 
 
 async def store_grid(
@@ -142,7 +143,7 @@ async def test_a_vacant_grid_hands_its_hazards_to_the_head_above(
 
     # The zone's own head may yet be announced: the hazard waits rather than go above.
     assert await opening.open_hazard(db, policies, report("r3", None))
-    assert (await repository.get(db, "r3") or {})["status"] == "reported"
+    assert await state_of(db, "r3") == ("reported", None)
 
     # The zone has nobody (its 网格长 left): the school's head takes it, and says why.
     await store_grid(db, "zone", ZONE_PATH, [])
@@ -158,9 +159,7 @@ async def test_a_vacant_grid_hands_its_hazards_to_the_head_above(
 
     # A report there later is the school head's at once.
     assert await opening.open_hazard(db, policies, report("r4", None))
-    later = await repository.get(db, "r4")
-    assert later is not None
-    assert (later["status"], later["assignee"]["name"]) == ("assigned", "陈校长")
+    assert await state_of(db, "r4") == ("assigned", "陈校长")
 
 
 async def test_a_head_named_above_reaches_hazards_waiting_in_vacant_grids_below(
@@ -171,10 +170,10 @@ async def test_a_head_named_above_reaches_hazards_waiting_in_vacant_grids_below(
     await store_grid(db, "school", SCHOOL_PATH, [])
     await store_grid(db, "zone", ZONE_PATH, [])
     assert await opening.open_hazard(db, policies, report("r5", None))
-    assert (await repository.get(db, "r5") or {})["status"] == "reported"  # nobody anywhere
+    assert await state_of(db, "r5") == ("reported", None)  # nobody anywhere
 
     await places.store(
         db, places.GRIDS, "school", "assignments_version", 2, {"assignments": heads(PRINCIPAL)}
     )
     assert await opening.assign_waiting(db, policies, None, "school") == ["r5"]
-    assert (await repository.get(db, "r5") or {})["assignee"]["name"] == "陈校长"
+    assert await state_of(db, "r5") == ("assigned", "陈校长")
