@@ -177,3 +177,23 @@ async def test_a_head_named_above_reaches_hazards_waiting_in_vacant_grids_below(
     )
     assert await opening.assign_waiting(db, policies, None, "school") == ["r5"]
     assert await state_of(db, "r5") == ("assigned", "陈校长")
+
+
+async def test_outside_its_heads_time_slot_a_grid_is_answered_for_from_above(
+    db: AsyncDatabase[dict],
+) -> None:
+    policies = PolicyBook(db)
+    recess_head = [{**heads(HEAD_OF_POINT)[0], "slot": "recess"}]  # 课间 only
+    await store_grid(db, "county", "/county/", [])
+    await store_grid(db, "school", SCHOOL_PATH, heads(PRINCIPAL))
+    await store_grid(db, "zone", ZONE_PATH, recess_head)
+
+    # Monday 09:40 in China (01:40 UTC) is a recess; 17:00 (09:00 UTC) is not.
+    in_recess = report("r7", None).model_copy(
+        update={"received_at": datetime(2026, 11, 23, 1, 40, tzinfo=UTC)}
+    )
+    assert await opening.open_hazard(db, policies, in_recess)
+    assert await opening.open_hazard(db, policies, report("r8", None))
+
+    assert await state_of(db, "r7") == ("assigned", "张伟")
+    assert await state_of(db, "r8") == ("assigned", "陈校长")
