@@ -1,9 +1,9 @@
 """Checks on the raw bytes of an upload, made before any image library touches them.
 
 The type comes from the magic bytes (never from the name or the declared Content-Type), and the
-dimensions from the format's own header (PNG IHDR, JPEG SOFn, WebP VP8/VP8L/VP8X, HEIC's
-image spatial extents), so a decompression bomb (a small file declaring 50,000 × 50,000 pixels) is refused before a single
-pixel is decoded.
+dimensions from the format's own header (PNG IHDR, JPEG SOFn, WebP VP8/VP8L/VP8X, HEIC's image
+spatial extents), so a decompression bomb (a small file declaring 50,000 × 50,000 pixels) is
+refused before a single pixel is decoded.
 """
 
 from __future__ import annotations
