@@ -30,3 +30,8 @@ class Settings(CommonSettings):
         "http://127.0.0.1:8003",
         description="Media storage as phones reach it (photo uploads); given to the phone page",
     )
+    fast_lane: bool = Field(
+        True,
+        description="Serve well-formed report POSTs without FastAPI's per-request machinery "
+        "(reports/fast_lane.py); off only to compare the two",
+    )

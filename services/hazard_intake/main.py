@@ -4,7 +4,8 @@ Reports are validated against intake's own copy of the registry's places and pub
 publisher confirms; the 202 is sent only after RabbitMQ has stored the report. The report id
 is derived from reporter and Idempotency-Key and the consumer (hazard cases) deduplicates on
 it; the only database write on the path is the key record (for the 422 on a reused key),
-written many reports per insert (reports/ledger.py).
+written many reports per insert (reports/ledger.py). Well-formed report POSTs are served by a
+lean ASGI lane in front of FastAPI (reports/fast_lane.py); everything else reaches the route.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.middleware import Middleware
 
 from services.hazard_intake.checkins import handlers as checkin_handlers
 from services.hazard_intake.checkins.routes import router as checkins_router
@@ -30,6 +32,7 @@ from services.hazard_intake.places import handlers as place_handlers
 from services.hazard_intake.places.cache import PlaceCache
 from services.hazard_intake.places.routes import router as places_router
 from services.hazard_intake.reports import repository as report_keys
+from services.hazard_intake.reports.fast_lane import ReportFastLane
 from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.routes import router as reports_router
 from shared.app import create_service_app, serve
@@ -82,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open311_router,
             open311_clients_router,
         ],
+        inner_middleware=[Middleware(ReportFastLane)] if settings.fast_lane else [],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 
 import httpx
@@ -60,9 +61,50 @@ async def test_same_key_with_another_body_is_refused(
     assert same.json() == first.json()
 
 
+async def test_fast_lane_and_route_answer_one_report_alike(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    """A well-formed report takes the fast lane; one sent as another JSON type takes the
+    FastAPI route. Both must see one report behind one key, answer it byte for byte alike,
+    and count it in the request metrics."""
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    url = platform.url("hazard_intake") + "/v1/reports"
+    key = uuid.uuid4().hex
+    # FastAPI reads any +json type as JSON; the fast lane takes application/json only.
+    routed_headers = {**teacher.headers, "Content-Type": "application/report+json"}
+    counted_before = await _reports_answered(http, platform)
+    fast = await teacher.post("hazard_intake", "/v1/reports", REPORT, key=key)
+    routed = await http.post(
+        url,
+        content=json.dumps(REPORT).encode(),
+        headers={**routed_headers, "Idempotency-Key": key},
+    )
+    assert (fast.status_code, routed.status_code) == (202, 202)
+    assert routed.content == fast.content
+    assert routed.headers["content-type"] == fast.headers["content-type"]
+    assert fast.headers["x-correlation-id"]
+    changed = json.dumps({**REPORT, "description": "换了内容的上报"}).encode()
+    reused = await http.post(
+        url, content=changed, headers={**routed_headers, "Idempotency-Key": key}
+    )
+    assert reused.status_code == 422
+    assert await _reports_answered(http, platform) == counted_before + 2
+
+
 ACKED = (
     'xiaoan_hazard_cases_messages_consumed_total{outcome="acked",queue="hazard_cases.open_hazards"}'
 )
+
+
+ANSWERED = (
+    'xiaoan_hazard_intake_http_requests_total{method="POST",route="/v1/reports",status="202"}'
+)
+
+
+async def _reports_answered(http: httpx.AsyncClient, platform: Platform) -> float:
+    text = (await http.get(platform.url("hazard_intake") + "/metrics")).text
+    line = next((row for row in text.splitlines() if row.startswith(ANSWERED)), f"{ANSWERED} 0")
+    return float(line.rsplit(" ", 1)[1])
 
 
 async def _acked(http: httpx.AsyncClient, platform: Platform) -> float:

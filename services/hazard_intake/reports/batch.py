@@ -24,10 +24,6 @@ from shared.idempotency import fingerprint
 from shared.ids import derived_id
 from shared.messaging import Broker, PublishFailed
 
-# Items are fingerprinted as single reports, so a report first tried alone and then in a
-# batch (or the other way round) is recognised as the same report.
-SINGLE_PATH = "/v1/reports"
-
 
 def _refused(index: int, key: str | None, error: ApiError) -> BatchItemResult:
     return BatchItemResult(
@@ -73,7 +69,7 @@ async def accept_batch(
             continue
         report_id = service.report_id_for(principal, item.idempotency_key)
         event = service.build_event(principal, report_id, report, place)
-        ready.append((index, item, event, fingerprint("POST", SINGLE_PATH, report)))
+        ready.append((index, item, event, fingerprint("POST", service.REPORT_PATH, report)))
 
     batch_id = derived_id("report-batch", principal.user_id, batch_key)
     entries = [(batch_id, batch_fingerprint)]

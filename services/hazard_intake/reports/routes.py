@@ -19,7 +19,6 @@ from shared.dependencies import RuntimeDep
 from shared.errors import ApiError
 from shared.idempotency import IdempotencyKeyHeader, fingerprint, require_key
 from shared.messaging import PublishFailed
-from shared.vocabulary import Role
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
@@ -29,7 +28,7 @@ NOT_STORED: dict[int | str, dict[str, Any]] = {
 
 
 def _may_report(principal: Principal) -> None:
-    if principal.has_role(Role.AGENCY) and len(principal.roles) == 1:
+    if not service.may_report(principal):
         raise ApiError(
             403, "forbidden", "外部单位账号不能上报隐患", "Agency accounts cannot report"
         )
@@ -55,7 +54,7 @@ async def submit_report(
     place = await service.resolve_place(request.app.state.places, principal, report)
     report_id = service.report_id_for(principal, key)
     ledger: KeyLedger = request.app.state.key_ledger
-    await service.check_key(ledger, report_id, report, request.url.path)
+    await service.check_key(ledger, report_id, report, service.REPORT_PATH)
     # Every request with this key publishes (a retry may follow a publish that failed); the
     # event id and report id are the same each time, and the case service keeps the first.
     event = service.build_event(principal, report_id, report, place)

@@ -13,6 +13,11 @@ from shared.errors import ApiError, field_error
 from shared.events import PersonRef, ReportSubmitted
 from shared.idempotency import fingerprint
 from shared.ids import derived_id
+from shared.vocabulary import Role
+
+# Fingerprinted with every report key: fixed, so one report gets one fingerprint whichever way
+# it came in (alone, in an offline batch, through the fast lane) and behind any proxy prefix.
+REPORT_PATH = "/v1/reports"
 
 
 def key_reused() -> ApiError:
@@ -41,6 +46,11 @@ async def check_key(ledger: KeyLedger, report_id: str, report: Any, path: str) -
     mine = fingerprint("POST", path, report)
     if await ledger.remember(report_id, mine, utc_now()) != mine:
         raise key_reused()
+
+
+def may_report(principal: Principal) -> bool:
+    """Return whether this user may report (agency-only accounts answer, they do not report)."""
+    return not (principal.has_role(Role.AGENCY) and len(principal.roles) == 1)
 
 
 def report_id_for(principal: Principal, idempotency_key: str) -> str:
