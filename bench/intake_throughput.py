@@ -8,7 +8,8 @@ Only the front door is measured: the services that consume reports are paused (S
 the load runs, for both endpoints alike, so that the two cores go to the door and its broker
 and database. Each endpoint runs twice, alternating, each time on emptied queues (a backlog
 left by the phase before would make the broker slower for the next), and its better run
-counts.
+counts. Intake is then restarted with its fast lane off (reports/fast_lane.py) and measured
+again the same way, next to two more reference runs, to show what the lane is worth.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ WARM_UP = 1_000
 REQUESTS = 6_000
 ROUNDS = 2
 TARGET_SHARE = 0.85
+LANE_OFF = "  the same, fast lane off (FastAPI route)"
 CONSUMERS = (
     "hazard_cases",
     "notifications",
@@ -129,6 +131,26 @@ async def answers(url: str) -> bool:
         return False
 
 
+async def log_in(platform: Platform) -> dict[str, str]:
+    """Return the headers of the demo teacher, logged in at the registry."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        login = await http.post(
+            f"{platform.url('grid_registry')}/v1/auth/token",
+            data={"username": "demo-teacher", "password": "demo-teacher"},
+        )
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+async def knows_point(intake: str, auth: dict[str, str]) -> bool:
+    """Return whether intake has learnt the demo point the reports name."""
+    try:
+        async with httpx.AsyncClient(timeout=5) as http:
+            answer = await http.get(f"{intake}/v1/points/demo-point-fire-exit", headers=auth)
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200
+
+
 def pause(platform: Platform, sig: signal.Signals) -> None:
     for name in CONSUMERS:
         process = platform.services[name].process
@@ -153,54 +175,38 @@ async def run() -> list[Figure]:
         await platform.start()
         await wait_until(lambda: answers(bare_url), timeout=60, what="the bare endpoint")
         intake = platform.url("hazard_intake")
-        async with httpx.AsyncClient(timeout=30) as http:
-            login = await http.post(
-                f"{platform.url('grid_registry')}/v1/auth/token",
-                data={"username": "demo-teacher", "password": "demo-teacher"},
-            )
-            token = login.json()["access_token"]
-            auth = {"Authorization": f"Bearer {token}"}
-
-            async def knows_point() -> bool:
-                answer = await http.get(f"{intake}/v1/points/demo-point-fire-exit", headers=auth)
-                return answer.status_code == 200
-
-            await wait_until(knows_point, timeout=60, what="intake to learn the demo point")
+        auth = await log_in(platform)
+        await wait_until(lambda: knows_point(intake, auth), timeout=60, what="intake's places")
         backlogs = ("bench.bare_intake", "hazard_cases.open_hazards")
 
-        async def empty_queues() -> None:
-            for queue in backlogs:
-                await admin.purge_queue(vhost, queue)
+        async def measure(name: str, url: str, headers: dict[str, str], keyed: bool) -> Figure:
+            await admin.purge_queue(vhost, backlogs[0])
+            await admin.purge_queue(vhost, backlogs[1])
+            return await drive(name, url, headers, REQUESTS, keyed=keyed)
 
+        bare_name = f"bare validate + confirmed publish ({WORKERS} workers)"
+        intake_name = f"intake POST /v1/reports ({WORKERS} workers)"
         pause(platform, signal.SIGSTOP)
         try:
             await drive("warm-up", bare_url, {}, WARM_UP, keyed=False)
             await drive("warm-up", intake, auth, WARM_UP, keyed=True)
-            references, measured = [], []
+            references, measured, routed = [], [], []
             for _ in range(ROUNDS):
-                await empty_queues()
-                references.append(
-                    await drive(
-                        f"bare validate + confirmed publish ({WORKERS} workers)",
-                        bare_url,
-                        {},
-                        REQUESTS,
-                        keyed=False,
-                    )
-                )
-                await empty_queues()
-                measured.append(
-                    await drive(
-                        f"intake POST /v1/reports ({WORKERS} workers)",
-                        intake,
-                        auth,
-                        REQUESTS,
-                        keyed=True,
-                    )
-                )
+                references.append(await measure(bare_name, bare_url, {}, keyed=False))
+                measured.append(await measure(intake_name, intake, auth, keyed=True))
+            # The same intake with its fast lane off: what the lane is worth, in this run.
+            service = platform.services["hazard_intake"]
+            service.stop()
+            service.env["HAZARD_INTAKE_FAST_LANE"] = "false"
+            await platform.restart("hazard_intake")
+            await wait_until(lambda: knows_point(intake, auth), timeout=60, what="intake again")
+            await drive("warm-up", intake, auth, WARM_UP, keyed=True)
+            for _ in range(ROUNDS):
+                references.append(await measure(bare_name, bare_url, {}, keyed=False))
+                routed.append(await measure(LANE_OFF, intake, auth, keyed=True))
         finally:
             pause(platform, signal.SIGCONT)
-        return [best(references), best(measured)]
+        return [best(references), best(measured), best(routed)]
     finally:
         bare.send_signal(signal.SIGTERM)
         bare.wait(20)
@@ -210,7 +216,7 @@ async def run() -> list[Figure]:
 
 
 def table(figures: list[Figure]) -> str:
-    reference, measured = figures
+    reference, measured, _ = figures
     share = measured.per_second / reference.per_second
     width = 44
     lines = [
@@ -219,6 +225,8 @@ def table(figures: list[Figure]) -> str:
     for figure in figures:
         if figure is reference:
             limit = "reference"
+        elif figure.name == LANE_OFF:
+            limit = f"for comparison: {figure.per_second / reference.per_second:.0%}"
         else:
             verdict = "ok" if share >= TARGET_SHARE else "UNDER"
             limit = f"≥ {TARGET_SHARE:.0%} of reference: {share:.0%}  {verdict}"
