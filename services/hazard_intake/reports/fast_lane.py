@@ -21,7 +21,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.hazard_intake.reports import service
 from services.hazard_intake.reports.models import ReportAccepted, ReportCreate
-from shared.auth import InvalidToken, Principal, TokenVerifier
 from shared.idempotency import MAX_KEY_LENGTH
 
 PATH = service.REPORT_PATH
@@ -61,22 +60,22 @@ class ReportFastLane:
 
     async def _accept(self, scope: Scope, body: bytes) -> bytes | None:
         """Return the 202 body for a report this lane can accept, or None to pass it on."""
-        key = token = None
-        json_body = False
+        headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
-            if name == _KEY_HEADER:
-                key = value.decode("latin-1").strip()
-            elif name == _AUTHORIZATION:
-                token = _bearer_token(value)
-            elif name == _CONTENT_TYPE:
-                json_body = value.split(b";", 1)[0].strip().lower() == b"application/json"
-        if not key or len(key) > MAX_KEY_LENGTH or token is None or not json_body:
+            headers.setdefault(name, value)  # the first of a repeated header, as the route
+        raw_key = headers.get(_KEY_HEADER, b"").decode("latin-1")
+        token = _bearer_token(headers.get(_AUTHORIZATION, b""))
+        content_type = headers.get(_CONTENT_TYPE, b"").split(b";", 1)[0].strip().lower()
+        if not raw_key.strip() or len(raw_key) > MAX_KEY_LENGTH or token is None:
             return None
-        state = scope["app"].state
-        principal = _principal(state.token_verifier, token)
-        if principal is None or not service.may_report(principal):
+        if content_type != b"application/json":
             return None
+        key = raw_key.strip()
         try:
+            state = scope["app"].state
+            principal = state.token_verifier.verify(token)
+            if not service.may_report(principal):
+                return None
             report = ReportCreate.model_validate(json.loads(body))
             place = await service.resolve_place(state.places, principal, report)
             report_id = service.report_id_for(principal, key)
@@ -84,7 +83,7 @@ class ReportFastLane:
             await state.runtime.broker.publish(
                 service.build_event(principal, report_id, report, place)
             )
-        except Exception:
+        except Exception:  # InvalidToken, ValidationError, ApiError, PublishFailed, ...
             return None  # the route answers it, retrying what may have been a hiccup
         return ReportAccepted(report_id=report_id).model_dump_json().encode()
 
@@ -92,13 +91,6 @@ class ReportFastLane:
 def _bearer_token(value: bytes) -> str | None:
     scheme, _, token = value.decode("latin-1").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def _principal(verifier: TokenVerifier, token: str) -> Principal | None:
-    try:
-        return verifier.verify(token)
-    except InvalidToken:
-        return None
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
