@@ -30,6 +30,15 @@ class Settings(CommonSettings):
         "http://127.0.0.1:8003",
         description="Media storage as phones reach it (photo uploads); given to the phone page",
     )
+    key_group_linger_ms: float = Field(
+        15.0,
+        ge=0,
+        le=200,
+        description="How long a report's key may wait for others to share its database insert",
+    )
+    key_group_size: int = Field(
+        24, ge=1, le=500, description="Keys that make a group full: it is written at once"
+    )
     fast_lane: bool = Field(
         True,
         description="Serve well-formed report POSTs without FastAPI's per-request machinery "

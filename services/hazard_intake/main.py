@@ -60,7 +60,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             cache = PlaceCache(runtime.db, settings.place_cache_seconds)
             app.state.places = cache
-            app.state.key_ledger = KeyLedger(runtime.db)
+            app.state.key_ledger = KeyLedger(
+                runtime.db,
+                linger=settings.key_group_linger_ms / 1000,
+                group_size=settings.key_group_size,
+            )
             place_handlers.subscribe(runtime.broker, runtime.db, cache)
             checkin_handlers.subscribe(runtime.broker, runtime.db)
             open311_handlers.subscribe(runtime.broker, runtime.db)

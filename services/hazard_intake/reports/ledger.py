@@ -1,9 +1,12 @@
 """Which body each Idempotency-Key was first used with, written in groups.
 
 Every report costs one key record, and one database round trip per report would make the
-database the front door's limit. Reports that arrive while a write is in flight wait for the
-next one, which inserts all of them at once (group commit); an offline batch of 100 reports is
-one insert. A key already present is a retry: its first fingerprint is read back and compared.
+database the front door's limit. Keys are inserted in groups (group commit): a group is
+written once it holds `group_size` keys or its first key has waited `linger` seconds, and keys
+arriving while a write is in flight form the next group; an offline batch of 100 reports is
+one insert. An insert costs the driver and FerretDB about 0.4 ms each, plus 0.06 ms a key, so
+a few milliseconds of waiting under load pay for themselves many times over. A key already
+present is a retry: its first fingerprint is read back and compared.
 """
 
 from __future__ import annotations
@@ -35,10 +38,15 @@ class _Pending:
 class KeyLedger:
     """Remember report keys, many per database write."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(
+        self, db: AsyncDatabase[Document], *, linger: float = 0.0, group_size: int = 1
+    ) -> None:
         self.db = db
+        self.linger = linger
+        self.group_size = group_size
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
+        self._group_full: asyncio.Event | None = None
 
     async def remember(self, report_id: str, fingerprint: str, now: datetime) -> str:
         """Record a key's fingerprint; return the fingerprint the key was first used with."""
@@ -50,12 +58,16 @@ class KeyLedger:
         loop = asyncio.get_running_loop()
         pending = [_Pending(rid, fp, now, loop.create_future()) for rid, fp in entries]
         self._queue.extend(pending)
+        if self._group_full is not None and len(self._queue) >= self.group_size:
+            self._group_full.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_queued())
         return list(await asyncio.gather(*(p.first for p in pending)))
 
     async def _write_while_queued(self) -> None:
         while self._queue:
+            if len(self._queue) < self.group_size and self.linger > 0:
+                await self._wait_for_group()
             group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
             try:
                 await self._write(group)
@@ -63,6 +75,16 @@ class KeyLedger:
                 for item in group:
                     if not item.first.done():
                         item.first.set_exception(exc)
+
+    async def _wait_for_group(self) -> None:
+        """Wait until `group_size` keys are queued or `linger` seconds have passed."""
+        self._group_full = asyncio.Event()
+        timer = asyncio.get_running_loop().call_later(self.linger, self._group_full.set)
+        try:
+            await self._group_full.wait()
+        finally:
+            timer.cancel()
+            self._group_full = None
 
     async def _write(self, group: list[_Pending]) -> None:
         # One key may be queued twice (a retry racing the original): insert it once.
