@@ -9,7 +9,9 @@ the load runs, for both endpoints alike, so that the two cores go to the door an
 and database. Each endpoint runs twice, alternating, each time on emptied queues (a backlog
 left by the phase before would make the broker slower for the next), and its better run
 counts. Intake is then restarted with its fast lane off (reports/fast_lane.py) and measured
-again the same way, next to two more reference runs, to show what the lane is worth.
+again the same way, next to two more reference runs, to show what the lane is worth. Each run
+also reads from /proc the CPU one request cost the endpoint's workers and the local RabbitMQ
+and FerretDB (bench/cpu.py).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 import tests.conftest  # noqa: F401  (reads the servers' environment file)
+from bench import cpu
 from bench.http_client import KeptAliveClient
 from tests.support.platform import Platform, free_port
 from tests.support.servers import InfraEnv, RabbitAdmin, unique_name
@@ -61,6 +64,7 @@ class Figure:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # per request, by process
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -179,10 +183,18 @@ async def run() -> list[Figure]:
         await wait_until(lambda: knows_point(intake, auth), timeout=60, what="intake's places")
         backlogs = ("bench.bare_intake", "hazard_cases.open_hazards")
 
+        servers = cpu.server_pids(ROOT / ".local" / "test" / "run")
+
         async def measure(name: str, url: str, headers: dict[str, str], keyed: bool) -> Figure:
             await admin.purge_queue(vhost, backlogs[0])
             await admin.purge_queue(vhost, backlogs[1])
-            return await drive(name, url, headers, REQUESTS, keyed=keyed)
+            app = bare if url == bare_url else platform.services["hazard_intake"].process
+            assert app is not None
+            sample = cpu.sampler({"workers": app.pid, **servers})
+            before = sample()
+            figure = await drive(name, url, headers, REQUESTS, keyed=keyed)
+            figure.cpu_ms = cpu.per_request_ms(before, sample(), REQUESTS)
+            return figure
 
         bare_name = f"bare validate + confirmed publish ({WORKERS} workers)"
         intake_name = f"intake POST /v1/reports ({WORKERS} workers)"
@@ -235,7 +247,22 @@ def table(figures: list[Figure]) -> str:
         )
         if figure.errors:
             lines.append(f"  {figure.errors} answers were not 202")
+    lines.append("")
+    lines.append("CPU per request (ms; steadier than req/s from run to run):")
+    for figure in figures:
+        parts = ", ".join(f"{name} {ms:.2f}" for name, ms in figure.cpu_ms.items())
+        lines.append(f"  {figure.name.strip():<{width + 2}} {parts}; total {total_cpu(figure):.2f}")
+    ratio = total_cpu(measured) / total_cpu(reference)
+    lines.append(
+        f"  intake costs {ratio:.2f}× the reference's CPU per request "
+        f"(the {TARGET_SHARE:.0%} floor allows about {1 / TARGET_SHARE:.2f}×)"
+    )
     return "\n".join(lines)
+
+
+def total_cpu(figure: Figure) -> float:
+    """Return the CPU milliseconds one request cost all measured processes together."""
+    return sum(figure.cpu_ms.values()) or float("nan")
 
 
 def main() -> None:
