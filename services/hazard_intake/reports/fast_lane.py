@@ -17,11 +17,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from fastapi.security.utils import get_authorization_scheme_param
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.hazard_intake.reports import service
 from services.hazard_intake.reports.models import ReportAccepted, ReportCreate
-from shared.idempotency import MAX_KEY_LENGTH
+from shared.idempotency import require_key
 
 PATH = service.REPORT_PATH
 _KEY_HEADER = b"idempotency-key"
@@ -63,15 +64,12 @@ class ReportFastLane:
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name, value)  # the first of a repeated header, as the route
-        raw_key = headers.get(_KEY_HEADER, b"").decode("latin-1")
-        token = _bearer_token(headers.get(_AUTHORIZATION, b""))
+        scheme, token = get_authorization_scheme_param(_text(headers.get(_AUTHORIZATION)))
         content_type = headers.get(_CONTENT_TYPE, b"").split(b";", 1)[0].strip().lower()
-        if not raw_key.strip() or len(raw_key) > MAX_KEY_LENGTH or token is None:
+        if scheme.lower() != "bearer" or not token or content_type != b"application/json":
             return None
-        if content_type != b"application/json":
-            return None
-        key = raw_key.strip()
         try:
+            key = require_key(_text(headers.get(_KEY_HEADER)))
             state = scope["app"].state
             principal = state.token_verifier.verify(token)
             if not service.may_report(principal):
@@ -83,14 +81,13 @@ class ReportFastLane:
             await state.runtime.broker.publish(
                 service.build_event(principal, report_id, report, place)
             )
-        except Exception:  # InvalidToken, ValidationError, ApiError, PublishFailed, ...
+        except Exception:  # ApiError, InvalidToken, ValidationError, PublishFailed, ...
             return None  # the route answers it, retrying what may have been a hiccup
         return ReportAccepted(report_id=report_id).model_dump_json().encode()
 
 
-def _bearer_token(value: bytes) -> str | None:
-    scheme, _, token = value.decode("latin-1").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")  # as Starlette reads headers
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
