@@ -9,8 +9,11 @@ import uuid
 import httpx
 from pymongo import AsyncMongoClient
 
+from shared.events import HazardOpened, ReportSubmitted
+from shared.messaging.topology import exchange_name
 from tests.support.client import ApiClient
 from tests.support.platform import Platform
+from tests.support.servers import RabbitAdmin
 from tests.support.waiting import wait_until
 
 REPORT = {
@@ -111,3 +114,20 @@ async def _acked(http: httpx.AsyncClient, platform: Platform) -> float:
     text = (await http.get(platform.url("hazard_cases") + "/metrics")).text
     line = next((row for row in text.splitlines() if row.startswith(ACKED)), f"{ACKED} 0")
     return float(line.rsplit(" ", 1)[1])
+
+
+async def test_a_report_is_queued_once_at_the_broker(platform: Platform) -> None:
+    """Only the case service hears a submitted report; the command centre's feed hears what it
+    became. A second queue would make the broker store every report twice at the front door."""
+    admin = RabbitAdmin(platform.infra.management_url)
+    try:
+        queues = await admin.queues_bound(
+            platform.vhost, exchange_name("hazard_intake"), ReportSubmitted.routing_key
+        )
+        outcomes = await admin.queues_bound(
+            platform.vhost, exchange_name("hazard_cases"), HazardOpened.routing_key
+        )
+    finally:
+        await admin.close()
+    assert queues == ["hazard_cases.open_hazards"]
+    assert "command_centre.activity" in outcomes

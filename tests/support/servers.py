@@ -106,6 +106,14 @@ class RabbitAdmin:
         response.raise_for_status()
         return list(response.json())
 
+    async def queues_bound(self, vhost: str, exchange: str, routing_key: str) -> list[str]:
+        """Return the queues an exchange routes `routing_key` to (exact binding keys)."""
+        response = await self.client.get(
+            f"/exchanges/{quote(vhost, safe='')}/{quote(exchange, safe='')}/bindings/source"
+        )
+        response.raise_for_status()
+        return sorted(b["destination"] for b in response.json() if b["routing_key"] == routing_key)
+
     async def purge_queue(self, vhost: str, queue: str) -> None:
         """Drop the ready messages of a queue (benchmarks start each phase on an empty one)."""
         response = await self.client.delete(
