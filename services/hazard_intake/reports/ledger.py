@@ -50,19 +50,22 @@ class KeyLedger:
 
     async def remember(self, report_id: str, fingerprint: str, now: datetime) -> str:
         """Record a key's fingerprint; return the fingerprint the key was first used with."""
-        (first,) = await self.remember_many([(report_id, fingerprint)], now)
-        return first
+        # The single report's path (every POST): one future, awaited directly.
+        return await self._enqueue(report_id, fingerprint, now)
 
     async def remember_many(self, entries: Sequence[tuple[str, str]], now: datetime) -> list[str]:
         """Record several keys (in order); return each key's first fingerprint."""
-        loop = asyncio.get_running_loop()
-        pending = [_Pending(rid, fp, now, loop.create_future()) for rid, fp in entries]
-        self._queue.extend(pending)
+        waiting = [self._enqueue(rid, fp, now) for rid, fp in entries]
+        return list(await asyncio.gather(*waiting))
+
+    def _enqueue(self, report_id: str, fingerprint: str, now: datetime) -> asyncio.Future[str]:
+        first: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(report_id, fingerprint, now, first))
         if self._group_full is not None and len(self._queue) >= self.group_size:
             self._group_full.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_while_queued())
-        return list(await asyncio.gather(*(p.first for p in pending)))
+        return first
 
     async def _write_while_queued(self) -> None:
         while self._queue:
