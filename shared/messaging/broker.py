@@ -302,10 +302,11 @@ class Broker:
             self._publish_failures.inc()
             raise PublishFailed("not connected to RabbitMQ")
         try:
-            # One deadline around the whole publish: aiormq's own timeout wraps each of its
-            # steps in wait_for, a new task apiece on the front door's hot path.
-            async with asyncio.timeout(self.publish_timeout):
-                await target.publish(message, routing_key=routing_key, mandatory=True)
+            # aiormq keeps one deadline around the whole publish and its confirm, in this
+            # task (no wait_for task per step): a second one here would only cost the hot path.
+            await target.publish(
+                message, routing_key=routing_key, mandatory=True, timeout=self.publish_timeout
+            )
         except Exception as exc:
             self._publish_failures.inc()
             raise PublishFailed(f"{exchange}/{routing_key}: {exc!r}") from exc

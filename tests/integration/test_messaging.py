@@ -357,3 +357,78 @@ async def test_broadcast_reaches_every_replica_while_work_goes_to_one(
     await wait_until(lambda: _length(worked, 1), what="one replica to do the work")
     assert sorted(heard) == ["a", "b"]
     assert len(worked) == 1
+
+
+class StallingRelay:
+    """A TCP relay to the broker that can stop passing the broker's replies (a stalled link)."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.replies = asyncio.Event()
+        self.replies.set()
+        self.server: asyncio.Server | None = None
+        self.pipes: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _serve(
+        self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
+    ) -> None:
+        broker_in, broker_out = await asyncio.open_connection(*self.target)
+        for pipe in (
+            self._pipe(client_in, broker_out, None),
+            self._pipe(broker_in, client_out, self.replies),
+        ):
+            task = asyncio.create_task(pipe)
+            self.pipes.add(task)
+            task.add_done_callback(self.pipes.discard)
+
+    async def _pipe(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, gate: asyncio.Event | None
+    ) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := await source.read(65536):
+                if gate is not None:
+                    await gate.wait()
+                sink.write(chunk)
+                await sink.drain()
+        sink.close()
+
+    async def close(self) -> None:
+        self.replies.set()
+        for task in list(self.pipes):
+            task.cancel()
+        if self.server is not None:
+            self.server.close()
+
+
+async def test_a_publish_the_broker_never_confirms_fails_at_its_deadline(
+    make_broker: BrokerFactory, amqp_url: str
+) -> None:
+    consumer = await make_broker("hazard_cases")
+    consumer.subscribe("store", [ReportSubmitted], lambda event, delivery: asyncio.sleep(0))
+    await consumer.start_consuming()
+    url = aio_pika.connection.URL(amqp_url)
+    relay = StallingRelay(url.host or "127.0.0.1", url.port or 5672)
+    producer = Broker(
+        url=str(url.with_port(await relay.start())),
+        service="hazard_intake",
+        metrics=ServiceMetrics("hazard_intake_stalled"),
+        retry_delays_ms=FAST_RETRIES,
+        publish_timeout=0.5,
+    )
+    try:
+        await producer.connect()
+        await producer.publish(a_report("r-through"))  # the link works
+        relay.replies.clear()  # the broker's confirms stop reaching the producer
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(PublishFailed):
+            await asyncio.wait_for(producer.publish(a_report("r-stalled")), 10)
+        # A phone gets its 503 and retries, instead of waiting on a link that went quiet.
+        assert asyncio.get_running_loop().time() - started < 3
+    finally:
+        relay.replies.set()
+        await producer.close()
+        await relay.close()
