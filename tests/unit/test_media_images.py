@@ -9,6 +9,7 @@ from PIL import ExifTags, Image
 
 from services.media_storage.media.checks import ImageType, Rejected, RejectReason
 from services.media_storage.media.images import CleanImage, Limits, clean
+from tests.support.heif_boxes import with_exif_orientation, with_irot
 
 LIMITS = Limits(max_bytes=10 * 1024 * 1024, max_pixels=40_000_000, thumbnail_px=320)
 SECRET = b"23 deg 28' 34.0\" N, 111 deg 16' 45.0\" E"
@@ -91,6 +92,24 @@ def test_a_heic_from_an_iphone_is_served_as_jpeg_without_its_metadata() -> None:
     assert rgb.getpixel((100, 200)) == pytest.approx((0, 0, 255), abs=12)
     assert rgb.getpixel((700, 200)) == pytest.approx((255, 0, 0), abs=12)
     assert Image.open(io.BytesIO(result.thumbnail)).size == (320, 160)
+
+
+def test_a_heic_turned_by_its_irot_box_comes_out_upright_and_turned_once() -> None:
+    # An iPhone held upright: landscape pixels, an irot box turning them 90° clockwise, and the
+    # same turn repeated in EXIF, which HEIF readers must ignore or the photo turns twice.
+    stored = Image.new("RGB", (800, 400), "red")
+    stored.paste("blue", (0, 0, 400, 400))
+    out = io.BytesIO()
+    stored.save(out, "HEIF", exif=phone_exif(1), quality=90)
+    data = with_exif_orientation(with_irot(out.getvalue(), 3), 6)
+    assert Image.open(io.BytesIO(data)).size == (400, 800)  # the file is turned as iPhones do
+    result = clean(data, LIMITS)
+    served = without_metadata(result)
+    assert (result.width, result.height) == served.size == (400, 800)
+    rgb = served.convert("RGB")
+    assert rgb.getpixel((200, 100)) == pytest.approx((0, 0, 255), abs=12)  # blue on top
+    assert rgb.getpixel((200, 700)) == pytest.approx((255, 0, 0), abs=12)
+    assert Image.open(io.BytesIO(result.thumbnail)).size == (160, 320)
 
 
 def test_a_truncated_photo_is_unreadable() -> None:
