@@ -111,7 +111,7 @@ async def ensure_city(mongo_url: str, db: Any) -> None:
 async def run() -> list[Figure]:
     """Measure and return the figures."""
     mongo_url = os.environ["MONGO_URL"]
-    client: AsyncMongoClient[dict] = AsyncMongoClient(mongo_url, tz_aware=True)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo_url, tz_aware=True)
     db = client[DB_NAME]
     await ensure_city(mongo_url, db)
     ids = [doc["_id"] async for doc in db.risk_points.find({}, {"_id": 1})]

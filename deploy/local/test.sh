@@ -36,7 +36,7 @@ fi
 echo "[test] lint, types and architecture" >&2
 "$VENV/ruff" check .
 "$VENV/ruff" format --check .
-"$VENV/mypy" shared
+"$VENV/mypy" shared services bench
 "$VENV/lint-imports"
 
 echo "[test] pytest" >&2

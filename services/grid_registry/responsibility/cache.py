@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -81,11 +81,11 @@ class PlaceCache:
 
     async def grid(self, grid_id: str) -> CachedGrid | None:
         """Return a grid with its parsed assignments and calendar, or None."""
-        return await self._get("grid", grid_id)
+        return cast(CachedGrid | None, await self._get("grid", grid_id))
 
     async def point(self, point_id: str) -> CachedPoint | None:
         """Return a risk point with its parsed assignments, or None."""
-        return await self._get("point", point_id)
+        return cast(CachedPoint | None, await self._get("point", point_id))
 
     async def warm(self) -> None:
         """Load every grid and risk point (run in the background at start-up)."""
