@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -30,17 +33,25 @@ class Settings(CommonSettings):
         "http://127.0.0.1:8003",
         description="Media storage as phones reach it (photo uploads); given to the phone page",
     )
-    key_group_linger_ms: float = Field(
-        15.0,
-        ge=0,
-        le=200,
-        description="How long a report's key may wait for others to share its database insert",
+    key_ledger_path: Path | None = Field(
+        None,
+        description="The file of report keys the workers of this host share (reports/ledger.py); "
+        "default: xiaoan-<mongo_db>-<port>.keys in the temporary directory",
     )
-    key_group_size: int = Field(
-        24, ge=1, le=500, description="Keys that make a group full: it is written at once"
+    key_ledger_slots: int = Field(
+        1 << 20,
+        ge=1024,
+        le=1 << 28,
+        description="Keys the ledger holds (32 bytes each); beyond, the oldest of a bucket goes",
     )
     fast_lane: bool = Field(
         True,
         description="Serve well-formed report POSTs without FastAPI's per-request machinery "
         "(reports/fast_lane.py); off only to compare the two",
     )
+
+    def key_ledger_file(self) -> Path:
+        """Return where the key ledger lives (the setting, or a file named for this service)."""
+        if self.key_ledger_path is not None:
+            return self.key_ledger_path
+        return Path(tempfile.gettempdir()) / f"xiaoan-{self.mongo_db}-{self.port}.keys"

@@ -40,6 +40,11 @@ class ReportSubmitted(Event, routing_key="hazard_intake.report.submitted"):
     reporter_scope: tuple[str, ...] = Field(description="Grid paths the reporter may act in")
     submitted_at: datetime | None = Field(None, description="Phone clock when written (offline)")
     received_at: datetime
+    body_fingerprint: str | None = Field(
+        None,
+        description="Hash of the body sent with the key: a second report under one id with "
+        "another hash reused its key, and is refused (ReportKeyReused)",
+    )
 
 
 class CheckResult(BaseModel):

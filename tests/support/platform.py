@@ -143,6 +143,8 @@ class Platform:
             # The phone page (served by intake) and the QR codes it opens.
             "HAZARD_INTAKE_REGISTRY_PUBLIC_URL": f"http://127.0.0.1:{ports['grid_registry']}",
             "HAZARD_INTAKE_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{ports['media_storage']}",
+            # Intake's shared table of report keys: one per platform, gone with its directory.
+            "HAZARD_INTAKE_KEY_LEDGER_PATH": str(workdir / "hazard_intake.keys"),
             "GRID_REGISTRY_QR_BASE_URL": f"http://127.0.0.1:{ports['hazard_intake']}/q",
             # The command centre's page opens a hazard and its photos from these.
             "COMMAND_CENTRE_CASES_PUBLIC_URL": f"http://127.0.0.1:{ports['hazard_cases']}",

@@ -67,7 +67,7 @@ def _me(principal: Principal) -> PersonRef:
 
 async def _publish(intake: Intake, submission_id: str, body: Any, path: str, event: Event) -> None:
     """Refuse a reused key, then publish and wait for the broker's confirm (503 if none)."""
-    await reports.check_key(intake.ledger, submission_id, body, path)
+    reports.check_key(intake.ledger, submission_id, body, path)
     # Every request with this key publishes (a retry may follow a publish that failed); the
     # event id is derived, so consumers keep the first.
     try:

@@ -164,9 +164,10 @@ async def file_request(
     principal = clients.reporter(client)
     place = await _place(places, principal, report, names)
     report_id = report_id_for(principal, idempotency_key or new_id())
+    body_fingerprint = None
     if idempotency_key:
         payload = form.model_dump(exclude={"api_key"})
-        await check_key(ledger, report_id, payload, FINGERPRINT_PATH)
+        body_fingerprint = check_key(ledger, report_id, payload, FINGERPRINT_PATH)
     now = utc_now()
     shown = open311_status(HazardStatus.REPORTED)
     await repository.insert_request(
@@ -201,7 +202,7 @@ async def file_request(
         },
     )
     try:
-        await broker.publish(build_event(principal, report_id, report, place))
+        await broker.publish(build_event(principal, report_id, report, place, body_fingerprint))
     except PublishFailed as exc:
         raise Open311Error(
             503,

@@ -52,7 +52,7 @@ async def accept_batch(
     batch_fingerprint: str,
     items: list[dict[str, Any]],
 ) -> BatchAccepted:
-    """Check, key and publish every item; the batch's own key is checked with them."""
+    """Check, key and publish every item; the batch's own key is checked first."""
     results: dict[int, BatchItemResult] = {}
     ready: list[tuple[int, BatchItem, ReportSubmitted, str]] = []
     for index, raw in enumerate(items):
@@ -68,22 +68,21 @@ async def accept_batch(
             results[index] = _refused(index, key, exc)
             continue
         report_id = service.report_id_for(principal, item.idempotency_key)
-        event = service.build_event(principal, report_id, report, place)
-        ready.append((index, item, event, fingerprint("POST", service.REPORT_PATH, report)))
+        mine = fingerprint("POST", service.REPORT_PATH, report)
+        event = service.build_event(principal, report_id, report, place, mine)
+        ready.append((index, item, event, mine))
 
+    now = utc_now().timestamp()
     batch_id = derived_id("report-batch", principal.user_id, batch_key)
-    entries = [(batch_id, batch_fingerprint)]
-    entries += [(event.report_id, mine) for _, _, event, mine in ready]
-    firsts = await ledger.remember_many(entries, utc_now())
-    if firsts[0] != batch_fingerprint:
+    if not ledger.first_use_matches(batch_id, batch_fingerprint, now):
         raise service.key_reused()
 
     to_publish = []
-    for (index, item, event, mine), first in zip(ready, firsts[1:], strict=True):
-        if first != mine:
-            results[index] = _refused(index, item.idempotency_key, service.key_reused())
-        else:
+    for index, item, event, mine in ready:
+        if ledger.first_use_matches(event.report_id, mine, now):
             to_publish.append((index, item, event))
+        else:
+            results[index] = _refused(index, item.idempotency_key, service.key_reused())
     # Confirms are awaited together: the batch costs about one broker round trip.
     outcomes = await asyncio.gather(
         *(broker.publish(event) for _, _, event in to_publish), return_exceptions=True

@@ -77,9 +77,9 @@ class ReportFastLane:
             report = ReportCreate.model_validate(json.loads(body))
             place = await service.resolve_place(state.places, principal, report)
             report_id = service.report_id_for(principal, key)
-            await service.check_key(state.key_ledger, report_id, report, PATH)
+            body_fingerprint = service.check_key(state.key_ledger, report_id, report, PATH)
             await state.runtime.broker.publish(
-                service.build_event(principal, report_id, report, place)
+                service.build_event(principal, report_id, report, place, body_fingerprint)
             )
         except Exception:  # ApiError, InvalidToken, ValidationError, PublishFailed, ...
             return None  # the route answers it, retrying what may have been a hiccup

@@ -54,10 +54,10 @@ async def submit_report(
     place = await service.resolve_place(request.app.state.places, principal, report)
     report_id = service.report_id_for(principal, key)
     ledger: KeyLedger = request.app.state.key_ledger
-    await service.check_key(ledger, report_id, report, service.REPORT_PATH)
+    body_fingerprint = service.check_key(ledger, report_id, report, service.REPORT_PATH)
     # Every request with this key publishes (a retry may follow a publish that failed); the
     # event id and report id are the same each time, and the case service keeps the first.
-    event = service.build_event(principal, report_id, report, place)
+    event = service.build_event(principal, report_id, report, place, body_fingerprint)
     try:
         await runtime.broker.publish(event)
     except PublishFailed as exc:

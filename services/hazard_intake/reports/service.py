@@ -41,11 +41,13 @@ def not_stored() -> ApiError:
     )
 
 
-async def check_key(ledger: KeyLedger, report_id: str, report: Any, path: str) -> None:
-    """Answer 422 if this Idempotency-Key was first used with another report."""
+def check_key(ledger: KeyLedger, report_id: str, report: Any, path: str) -> str:
+    """Answer 422 if this Idempotency-Key was first used with another report; else return the
+    report's fingerprint (carried by its event, so a reuse the ledger missed is found later)."""
     mine = fingerprint("POST", path, report)
-    if await ledger.remember(report_id, mine, utc_now()) != mine:
+    if not ledger.first_use_matches(report_id, mine, utc_now().timestamp()):
         raise key_reused()
+    return mine
 
 
 def may_report(principal: Principal) -> bool:
@@ -72,7 +74,11 @@ async def resolve_place(cache: PlaceCache, principal: Principal, report: ReportC
 
 
 def build_event(
-    principal: Principal, report_id: str, report: ReportCreate, place: Place
+    principal: Principal,
+    report_id: str,
+    report: ReportCreate,
+    place: Place,
+    body_fingerprint: str | None,
 ) -> ReportSubmitted:
     """Return the event announcing this report; its id is derived, so retries match."""
     return ReportSubmitted(
@@ -89,4 +95,5 @@ def build_event(
         reporter_scope=principal.scope,
         submitted_at=report.submitted_at,
         received_at=utc_now(),
+        body_fingerprint=body_fingerprint,
     )
