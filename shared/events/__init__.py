@@ -14,6 +14,7 @@ from shared.events.cases import (
     HazardEscalated,
     HazardOpened,
     HazardTransitioned,
+    ReportKeyReused,
     ReportLinked,
 )
 from shared.events.grid import (
@@ -65,6 +66,7 @@ __all__ = [
     "MediaStored",
     "PatrolCheckedIn",
     "PersonRef",
+    "ReportKeyReused",
     "ReportLinked",
     "ReportSubmitted",
     "RiskPointChanged",

@@ -103,6 +103,19 @@ class ReportLinked(Event, routing_key="hazard_cases.report.linked"):
     version: int = Field(description="Hazard version after this change; newer wins")
 
 
+class ReportKeyReused(Event, routing_key="hazard_cases.report.key_reused"):
+    """A report arrived under the id of an earlier one with another body: its reporter reused an
+    Idempotency-Key where intake could not tell at once (another replica, a forgotten key). It
+    was not recorded; the reporter should send it again as a new report."""
+
+    report_id: str = Field(description="The id both reports share (from reporter and key)")
+    hazard_id: str = Field(description="The hazard the first report opened or joined")
+    grid_path: str
+    reporter: PersonRef
+    description: str = Field(description="What the refused report said")
+    received_at: datetime = Field(description="When intake accepted the refused report")
+
+
 class AgencyAnswerNoted(Event, routing_key="hazard_cases.agency_answer.noted"):
     """An agency's disposition (出警, 检查, 立案…) joined a hazard's timeline; who answers for
     the hazard should hear of it. The hazard's status is unchanged."""

@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import claims, escalation, repository
+from services.hazard_cases.hazards import claims, escalation, key_reuse, repository
 from services.hazard_cases.hazards.lifecycle import OPEN_STATUSES
 from services.hazard_cases.hazards.timeline import entry
 from services.hazard_cases.places import repository as places
@@ -166,8 +166,9 @@ async def handle_report(
     """Open a hazard for a report, or join it to the open one at its point; return the hazard
     id written (None when a redelivery changed nothing). `window` is the service's default;
     a county's policy may set its own."""
-    if await repository.get(db, event.report_id) is not None:
-        return None  # opened before: a redelivery
+    first = await repository.get(db, event.report_id)
+    if first is not None:  # opened before: a redelivery, or another body under a reused key
+        return await _refuse_if_reused(db, first, first.get("report_fingerprint"), event)
     policy, _ = await policies.for_path(event.grid_path)
     if policy.duplicate_window_hours is not None:
         window = timedelta(hours=policy.duplicate_window_hours)
@@ -191,10 +192,34 @@ async def handle_report(
             linked = await link_report(db, target, event)
             if linked is None:
                 continue  # the hazard changed meanwhile: look again
-            return target["_id"] if linked else None
+            if linked:
+                return str(target["_id"])
+            return await _refuse_if_reused_link(db, target["_id"], event)
         if await claims.replace(db, key, holder, event.report_id, event.received_at):
             break
     return event.report_id if await open_hazard(db, policies, event) else None
+
+
+async def _refuse_if_reused(
+    db: AsyncDatabase[Document], hazard: Document, first: str | None, event: ReportSubmitted
+) -> str | None:
+    """Refuse `event` if its body is not the first one stored under its id; return the hazard
+    id written (None for a plain redelivery, or a refusal queued before)."""
+    if key_reuse.reused(first, event) and await key_reuse.refuse(db, hazard, event):
+        return str(hazard["_id"])
+    return None
+
+
+async def _refuse_if_reused_link(
+    db: AsyncDatabase[Document], hazard_id: str, event: ReportSubmitted
+) -> str | None:
+    """As `_refuse_if_reused`, for a report id already joined to the hazard `hazard_id`."""
+    hazard = await repository.get(db, hazard_id)
+    if hazard is None:
+        return None
+    joined = [r for r in hazard.get("linked_reports", []) if r["report_id"] == event.report_id]
+    first = joined[0].get("fingerprint") if joined else None
+    return await _refuse_if_reused(db, hazard, first, event)
 
 
 async def link_report(
@@ -231,6 +256,7 @@ async def link_report(
                 "description": event.description,
                 "photo_ids": list(event.photo_ids),
                 "received_at": event.received_at,
+                "fingerprint": event.body_fingerprint,
             },
             "timeline": entry(
                 "report_linked",
@@ -312,6 +338,7 @@ async def open_hazard(
         "responsible_slot": answer.slot,
         "reported_at": event.received_at,
         "submitted_at": event.submitted_at,
+        "report_fingerprint": event.body_fingerprint,
         "linked_report_ids": [],
         "linked_reporter_ids": [],
     }

@@ -56,7 +56,11 @@ def to_read(doc: Document) -> HazardRead:
         escalated_to=doc.get("escalated_to"),
         interim_measures=doc.get("interim_measures"),
         extension_request=doc.get("extension_request"),
-        linked_reports=doc.get("linked_reports", []),
+        # The body's hash is kept to spot a reused key (key_reuse.py), not shown.
+        linked_reports=[
+            {k: v for k, v in report.items() if k != "fingerprint"}
+            for report in doc.get("linked_reports", [])
+        ],
         merged_into=doc.get("merged_into"),
         rejection_reason=doc.get("rejection_reason"),
         reopen_count=int(doc.get("reopen_count", 0)),

@@ -12,6 +12,7 @@ from shared.events import (
     HazardAssigned,
     HazardEscalated,
     HazardTransitioned,
+    ReportKeyReused,
     ReportLinked,
 )
 from shared.messaging import Broker, Delivery
@@ -39,5 +40,9 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     async def on_agency_answer(event: AgencyAnswerNoted, delivery: Delivery) -> None:
         await service.notify_agency_answer(db, event)
 
+    async def on_key_reused(event: ReportKeyReused, delivery: Delivery) -> None:
+        await service.notify_key_reused(db, event)
+
     broker.subscribe("report_linked", [ReportLinked], on_report_linked)
+    broker.subscribe("report_key_reused", [ReportKeyReused], on_key_reused)
     broker.subscribe("agency_answers", [AgencyAnswerNoted], on_agency_answer)

@@ -14,6 +14,7 @@ from shared.events import (
     HazardAssigned,
     HazardEscalated,
     HazardTransitioned,
+    ReportKeyReused,
     ReportLinked,
 )
 from shared.ids import derived_id
@@ -173,6 +174,25 @@ async def notify_linked(db: AsyncDatabase[Document], event: ReportLinked) -> boo
         (
             f"{event.description}（已并入正在处理的同一隐患，可在该隐患中查看进度）",
             f"{event.description} (joined the open hazard; follow it there)",
+        ),
+    )
+    return await repository.insert_once(db, doc)
+
+
+async def notify_key_reused(db: AsyncDatabase[Document], event: ReportKeyReused) -> bool:
+    """Tell a reporter a report was not recorded: its Idempotency-Key belonged to another one."""
+    doc = _notice(
+        event.event_id,
+        event.reporter.person_id,
+        "report_key_reused",
+        event.hazard_id,
+        (
+            "上报未被记录：请作为新的上报重新发送",
+            "Report not recorded: send it again as a new report",
+        ),
+        (
+            f"{event.description}（它与您之前的另一条上报使用了同一个 Idempotency-Key）",
+            f"{event.description} (it reused the Idempotency-Key of an earlier report of yours)",
         ),
     )
     return await repository.insert_once(db, doc)

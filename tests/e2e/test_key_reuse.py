@@ -1,0 +1,130 @@
+"""A reused Idempotency-Key with another body: 422 where intake knows the key, and where it
+cannot (another replica), the case service refuses the report and its reporter is told."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from tests.support.client import ApiClient
+from tests.support.platform import Platform, ServiceProcess, free_port
+from tests.support.school import hazard, new_school, notice
+
+
+async def post_on_another_replica(
+    platform: Platform, http: httpx.AsyncClient, client: ApiClient, body: object, key: str
+) -> httpx.Response:
+    """POST a report through a second intake replica with a key table of its own."""
+    original = platform.services["hazard_intake"]
+    port = free_port()
+    name = f"hazard_intake-{port}"
+    env = {
+        **original.env,
+        "HAZARD_INTAKE_PORT": str(port),
+        "HAZARD_INTAKE_KEY_LEDGER_PATH": str(platform.workdir / f"{name}.keys"),
+    }
+    replica = ServiceProcess("hazard_intake", port, env, platform.workdir / f"{name}.log")
+    replica.start()
+    try:
+        await replica.wait_ready()
+        return await http.post(
+            f"{replica.url}/v1/reports",
+            json=body,
+            headers={**client.headers, "Idempotency-Key": key},
+        )
+    finally:
+        replica.stop()
+
+
+async def test_a_key_reused_on_another_replica_is_refused_and_its_reporter_told(
+    platform: Platform, admin: ApiClient, http: httpx.AsyncClient
+) -> None:
+    school = await new_school(admin)
+    keeper = await school.login(admin, school.keeper)
+    key = uuid.uuid4().hex
+    first_body = {"point_id": school.point_id, "category": "fire", "description": "灭火器过期"}
+    other_body = {**first_body, "description": "楼梯扶手松动"}
+
+    first = await keeper.post("hazard_intake", "/v1/reports", first_body, key=key)
+    assert first.status_code == 202, first.text
+    report_id = first.json()["report_id"]
+    await hazard(admin, report_id, description="灭火器过期")
+    again = await keeper.post("hazard_intake", "/v1/reports", other_body, key=key)
+    assert again.status_code == 422, again.text
+    assert again.json()["error"]["code"] == "idempotency_key_reused"
+
+    # A second replica of intake, on a host of its own: its key table never saw the key.
+    elsewhere = await post_on_another_replica(platform, http, keeper, other_body, key)
+    # It cannot tell: the broker has the report, and the same id as the first one.
+    assert elsewhere.status_code == 202, elsewhere.text
+    assert elsewhere.json()["report_id"] == report_id
+
+    told = await notice(keeper, report_id, "report_key_reused")
+    assert "楼梯扶手松动" in told["body_zh"]
+    assert "重新发送" in told["title_zh"]
+    kept = await hazard(admin, report_id)
+    assert kept["description"] == "灭火器过期"  # the first report stands, unchanged
+    assert kept["linked_reports"] == []
+
+
+async def test_a_retry_on_another_replica_is_the_same_report_and_tells_nobody(
+    platform: Platform, admin: ApiClient, http: httpx.AsyncClient
+) -> None:
+    school = await new_school(admin)
+    keeper = await school.login(admin, school.keeper)
+    key = uuid.uuid4().hex
+    body = {"point_id": school.point_id, "category": "fire", "description": "配电箱未上锁"}
+    first = await keeper.post("hazard_intake", "/v1/reports", body, key=key)
+    assert first.status_code == 202, first.text
+    report_id = first.json()["report_id"]
+    await hazard(admin, report_id, status="assigned")
+
+    retried = await post_on_another_replica(platform, http, keeper, body, key)
+    assert retried.status_code == 202, retried.text
+    assert retried.json() == first.json()
+
+    # A later report of the keeper's is told about; the retry before it was not.
+    later = await keeper.post(
+        "hazard_intake", "/v1/reports", {**body, "description": "之后的另一条上报"}
+    )
+    assert later.status_code == 202, later.text
+    await hazard(admin, later.json()["report_id"])
+    items = (await keeper.get("notifications", "/v1/notifications", limit=200)).json()["items"]
+    assert [n for n in items if n["kind"] == "report_key_reused"] == []
+    assert (await hazard(admin, report_id))["description"] == "配电箱未上锁"
+
+
+async def test_a_reused_key_of_a_report_that_joined_a_hazard_is_refused_there(
+    platform: Platform, admin: ApiClient, http: httpx.AsyncClient
+) -> None:
+    school = await new_school(admin)
+    policy = await admin.http.put(
+        f"{platform.url('hazard_cases')}/v1/deadline-policies/{school.school_id}",
+        json={"duplicate_window_hours": 24},
+        headers=admin.headers,
+    )
+    assert policy.status_code == 200, policy.text
+    keeper = await school.login(admin, school.keeper)
+    zone_head = await school.login(admin, school.zone_head)
+    body = {"point_id": school.point_id, "category": "fire", "description": "消防通道堆放纸箱"}
+    first = await keeper.post("hazard_intake", "/v1/reports", body)
+    assert first.status_code == 202, first.text
+    hazard_id = first.json()["report_id"]
+    await hazard(admin, hazard_id, status="assigned")
+    key = uuid.uuid4().hex
+    joined = await zone_head.post(
+        "hazard_intake", "/v1/reports", {**body, "description": "纸箱越堆越多"}, key=key
+    )
+    assert joined.status_code == 202, joined.text
+    await notice(zone_head, hazard_id, "report_linked")
+
+    reused = {**body, "description": "楼道灯不亮"}
+    assert (
+        await post_on_another_replica(platform, http, zone_head, reused, key)
+    ).status_code == 202
+
+    told = await notice(zone_head, hazard_id, "report_key_reused")
+    assert "楼道灯不亮" in told["body_zh"]
+    kept = await hazard(admin, hazard_id)
+    assert [r["description"] for r in kept["linked_reports"]] == ["纸箱越堆越多"]
