@@ -33,11 +33,11 @@ HEADER_SIZE = 256  # keeps buckets aligned to their size
 SLOT_SIZE = 32
 BUCKET_SLOTS = 8
 BUCKET_SIZE = SLOT_SIZE * BUCKET_SLOTS
-_KEY = slice(0, 16)
-_BODY = slice(16, 28)
-_STAMP = struct.Struct("<I")  # seconds since 1970: enough until 2106
-_STAMP_AT = 28
-_EMPTY_KEY = bytes(16)
+KEY_SIZE = 16
+BODY_SIZE = 12
+_STAMP = struct.Struct("<I")  # seconds since 1970 (enough until 2106); 0 in a slot never used
+_BUCKET_STAMPS = struct.Struct("<" + "28xI" * BUCKET_SLOTS)  # every slot's stamp at once
+_EMPTY_KEY = bytes(KEY_SIZE)
 
 EVICTED = Counter(
     "hazard_intake_key_ledger_evicted_total",
@@ -75,10 +75,10 @@ class KeyLedger:
 
         `fingerprint` is a hex digest (shared.idempotency.fingerprint); `now` is in seconds.
         """
-        key = hashlib.blake2b(report_id.encode(), digest_size=16).digest()
-        if key == _EMPTY_KEY:  # that digest marks a free slot; 2^-128, but cheap to rule out
+        key = hashlib.blake2b(report_id.encode(), digest_size=KEY_SIZE).digest()
+        if key == _EMPTY_KEY:  # a never-used slot holds it: 2^-128, but cheap to rule out
             key = b"\x01" + key[1:]
-        body = bytes.fromhex(fingerprint[:24])
+        body = bytes.fromhex(fingerprint[: BODY_SIZE * 2])
         start = HEADER_SIZE + int.from_bytes(key[:8], "little") % self._buckets * BUCKET_SIZE
         stamp = int(now)
         fcntl.lockf(self._fd, fcntl.LOCK_EX, BUCKET_SIZE, start)
@@ -88,21 +88,24 @@ class KeyLedger:
             fcntl.lockf(self._fd, fcntl.LOCK_UN, BUCKET_SIZE, start)
 
     def _check_or_record(self, start: int, key: bytes, body: bytes, stamp: int) -> bool:
-        table = self._map
-        expired_before = stamp - self.retention
-        chosen, chosen_stamp = start, None
-        for at in range(start, start + BUCKET_SIZE, SLOT_SIZE):
-            slot = table[at : at + SLOT_SIZE]
-            (written,) = _STAMP.unpack_from(slot, _STAMP_AT)
-            if slot[_KEY] == key and written > expired_before:
-                return slot[_BODY] == body
-            if slot[_KEY] == _EMPTY_KEY or written <= expired_before:
-                written = -1  # free, or free to reuse: take it before any live key
-            if chosen_stamp is None or written < chosen_stamp:
-                chosen, chosen_stamp = at, written
-        if chosen_stamp is not None and chosen_stamp >= 0:
-            EVICTED.inc()  # every slot holds a live key: the oldest goes
-        table[chosen : chosen + SLOT_SIZE] = key + body + _STAMP.pack(stamp)
+        # One copy of the bucket and one unpack of its stamps: this runs for every report.
+        bucket = self._map[start : start + BUCKET_SIZE]
+        stamps = _BUCKET_STAMPS.unpack(bucket)
+        live_after = stamp - self.retention  # a slot stamped at or before this is free
+        at = bucket.find(key)
+        while at > 0 and at % SLOT_SIZE:  # the digest's bytes seen across two slots: look on
+            at = bucket.find(key, at + 1)
+        if at >= 0:
+            slot = at // SLOT_SIZE
+            if stamps[slot] > live_after:
+                return bucket[at + KEY_SIZE : at + KEY_SIZE + BODY_SIZE] == body
+            # Expired: the key starts afresh in its own slot (a key is never in two).
+        else:
+            slot = min(range(BUCKET_SLOTS), key=stamps.__getitem__)  # unused, expired or oldest
+            if stamps[slot] > live_after:
+                EVICTED.inc()  # every slot holds a live key: the oldest goes
+        at = start + slot * SLOT_SIZE
+        self._map[at : at + SLOT_SIZE] = key + body + _STAMP.pack(stamp)
         return True
 
 
