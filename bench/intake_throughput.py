@@ -6,10 +6,12 @@ driven by 64 concurrent clients in the same run.
 
 Only the front door is measured: the services that consume reports are paused (SIGSTOP) while
 the load runs, for both endpoints alike, so that the two cores go to the door and its broker
-and database. Each endpoint runs twice, alternating, each time on emptied queues (a backlog
-left by the phase before would make the broker slower for the next), and its better run
-counts. Intake is then restarted with its fast lane off (reports/fast_lane.py) and measured
-again the same way, next to two more reference runs, to show what the lane is worth. Each run
+and database. The two endpoints run in alternating pairs of rounds, each round on emptied
+queues (a backlog left by the round before would make the broker slower for the next). The
+speed of a shared 2-core machine drifts by a quarter within minutes, so intake is judged by
+the median over the pairs of its share of the reference round next to it, and each endpoint's
+median round is shown. Intake is then restarted with its fast lane off (reports/fast_lane.py)
+and measured again, next to more reference rounds, to show what the lane is worth. Each round
 also reads from /proc the CPU one request cost the endpoint's workers and the local RabbitMQ
 and FerretDB (bench/cpu.py).
 """
@@ -41,7 +43,8 @@ CLIENTS = 64
 WORKERS = 2
 WARM_UP = 1_000
 REQUESTS = 6_000
-ROUNDS = 2
+PAIRS = 5  # alternating reference and intake rounds judged together
+LANE_OFF_PAIRS = 2  # only for comparison
 TARGET_SHARE = 0.85
 LANE_OFF = "  the same, fast lane off (FastAPI route)"
 CONSUMERS = (
@@ -101,9 +104,28 @@ async def drive(name: str, url: str, headers: dict[str, str], count: int, keyed:
     )
 
 
-def best(runs: list[Figure]) -> Figure:
-    """Return the run with the highest throughput."""
-    return max(runs, key=lambda figure: figure.per_second)
+def median_round(runs: list[Figure]) -> Figure:
+    """Return the round with the median throughput."""
+    return sorted(runs, key=lambda figure: figure.per_second)[len(runs) // 2]
+
+
+@dataclass
+class Result:
+    """The rounds of one bench run, and intake's share of the reference pair by pair."""
+
+    reference: Figure
+    intake: Figure
+    lane_off: Figure
+    shares: list[float]  # intake / reference, one per alternating pair
+    lane_off_shares: list[float]
+
+    @property
+    def share(self) -> float:
+        return median(self.shares)
+
+
+def median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
 
 
 def start_bare(amqp_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -163,7 +185,7 @@ def pause(platform: Platform, sig: signal.Signals) -> None:
             os.kill(process.pid, sig)
 
 
-async def run() -> list[Figure]:
+async def run() -> Result:
     infra = InfraEnv.from_environment()
     admin = RabbitAdmin(infra.management_url)
     vhost = unique_name("bench-intake")
@@ -203,9 +225,12 @@ async def run() -> list[Figure]:
             await drive("warm-up", bare_url, {}, WARM_UP, keyed=False)
             await drive("warm-up", intake, auth, WARM_UP, keyed=True)
             references, measured, routed = [], [], []
-            for _ in range(ROUNDS):
+            for _ in range(PAIRS):
                 references.append(await measure(bare_name, bare_url, {}, keyed=False))
                 measured.append(await measure(intake_name, intake, auth, keyed=True))
+            shares = [
+                m.per_second / r.per_second for r, m in zip(references, measured, strict=True)
+            ]
             # The same intake with its fast lane off: what the lane is worth, in this run.
             service = platform.services["hazard_intake"]
             service.stop()
@@ -213,12 +238,22 @@ async def run() -> list[Figure]:
             await platform.restart("hazard_intake")
             await wait_until(lambda: knows_point(intake, auth), timeout=60, what="intake again")
             await drive("warm-up", intake, auth, WARM_UP, keyed=True)
-            for _ in range(ROUNDS):
-                references.append(await measure(bare_name, bare_url, {}, keyed=False))
+            lane_references = []
+            for _ in range(LANE_OFF_PAIRS):
+                lane_references.append(await measure(bare_name, bare_url, {}, keyed=False))
                 routed.append(await measure(LANE_OFF, intake, auth, keyed=True))
         finally:
             pause(platform, signal.SIGCONT)
-        return [best(references), best(measured), best(routed)]
+        lane_off_shares = [
+            m.per_second / r.per_second for r, m in zip(lane_references, routed, strict=True)
+        ]
+        return Result(
+            median_round(references),
+            median_round(measured),
+            median_round(routed),
+            shares,
+            lane_off_shares,
+        )
     finally:
         bare.send_signal(signal.SIGTERM)
         bare.wait(20)
@@ -227,21 +262,24 @@ async def run() -> list[Figure]:
         await admin.close()
 
 
-def table(figures: list[Figure]) -> str:
-    reference, measured, _ = figures
-    share = measured.per_second / reference.per_second
+def table(result: Result) -> str:
+    reference, measured = result.reference, result.intake
+    figures = [reference, measured, result.lane_off]
+    share = result.share
     width = 44
     lines = [
-        f"{'benchmark (' + str(CLIENTS) + ' clients)':<{width}} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  limit"
+        f"{'benchmark (' + str(CLIENTS) + ' clients, median round)':<{width}} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7}  limit"
     ]
     for figure in figures:
         if figure is reference:
             limit = "reference"
         elif figure.name == LANE_OFF:
-            limit = f"for comparison: {figure.per_second / reference.per_second:.0%}"
+            limit = f"for comparison: {median(result.lane_off_shares):.0%}"
         else:
             verdict = "ok" if share >= TARGET_SHARE else "UNDER"
             limit = f"≥ {TARGET_SHARE:.0%} of reference: {share:.0%}  {verdict}"
+            spread = f"{min(result.shares):.0%}–{max(result.shares):.0%}"
+            limit += f" (median of {len(result.shares)} pairs, {spread})"
         lines.append(
             f"{figure.name:<{width}} {figure.per_second:>7.0f} {figure.p50_ms:>7.1f} {figure.p99_ms:>7.1f}  {limit}"
         )
