@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,15 @@ class GeoPoint(BaseModel):
 
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+
+
+# Check-ins carry the hash of the body sent with their Idempotency-Key, as reports do: intake
+# answers 422 for a key reused where it can tell, and a consumer must compare the rest.
+CHECKIN_BODY_FINGERPRINT: Any = Field(
+    None,
+    description="Hash of the body sent with the key: a later event under the same id with "
+    "another hash is a reused key, not a redelivery",
+)
 
 
 class ReportSubmitted(Event, routing_key="hazard_intake.report.submitted"):
@@ -72,6 +82,7 @@ class PatrolCheckedIn(Event, routing_key="hazard_intake.patrol.checked_in"):
     photo_ids: tuple[str, ...]
     checked_at: datetime = Field(description="Phone clock when the patrol was done (offline)")
     received_at: datetime
+    body_fingerprint: str | None = CHECKIN_BODY_FINGERPRINT
 
 
 class HealthCheckSession(StrEnum):
@@ -121,6 +132,7 @@ class HealthCheckSubmitted(Event, routing_key="hazard_intake.health_check.submit
     checked_by: PersonRef
     checked_at: datetime | None = Field(None, description="Phone clock when submitted (offline)")
     received_at: datetime
+    body_fingerprint: str | None = CHECKIN_BODY_FINGERPRINT
 
 
 class DutyShift(StrEnum):
@@ -152,3 +164,4 @@ class DutyCheckedIn(Event, routing_key="hazard_intake.duty.checked_in"):
     location: GeoPoint | None
     checked_at: datetime = Field(description="Phone clock when checked in or out (offline)")
     received_at: datetime
+    body_fingerprint: str | None = CHECKIN_BODY_FINGERPRINT

@@ -67,7 +67,8 @@ def _me(principal: Principal) -> PersonRef:
 
 async def _publish(intake: Intake, submission_id: str, body: Any, path: str, event: Event) -> None:
     """Refuse a reused key, then publish and wait for the broker's confirm (503 if none)."""
-    reports.check_key(intake.ledger, submission_id, body, path)
+    body_fingerprint = reports.check_key(intake.ledger, submission_id, body, path)
+    event = event.model_copy(update={"body_fingerprint": body_fingerprint})
     # Every request with this key publishes (a retry may follow a publish that failed); the
     # event id is derived, so consumers keep the first.
     try:
