@@ -371,7 +371,8 @@ async def test_duty_check_in_and_out_round_trip(
     ]
     # Each carries the hash of its own body, for a consumer to tell a reused key from a retry.
     fingerprints = {e.body_fingerprint for e in events if isinstance(e, DutyCheckedIn)}
-    assert len(fingerprints) == 2 and None not in fingerprints
+    assert len(fingerprints) == 2
+    assert None not in fingerprints
 
     zone = {"grid_id": "demo-zone-teaching", "action": "check_in", "shift": "day"}
     assert "grid_id" in fields(await teacher.post("hazard_intake", "/v1/duty-checkins", zone))
