@@ -128,7 +128,12 @@ async def hazard(client: ApiClient, hazard_id: str, **expected: Any) -> dict[str
     return await wait_until(probe, timeout=30, what=f"hazard {hazard_id} with {expected}")
 
 
-async def notice(client: ApiClient, hazard_id: str, kind: str) -> dict[str, Any]:
+async def notice(
+    client: ApiClient,
+    hazard_id: str,
+    kind: str,
+    timeout: float = 30,  # noqa: ASYNC109  (a deadline for polling, not a cancel scope)
+) -> dict[str, Any]:
     """Wait until `client`'s inbox holds a notification of `kind` about the hazard."""
 
     async def probe() -> dict[str, Any] | None:
@@ -136,4 +141,4 @@ async def notice(client: ApiClient, hazard_id: str, kind: str) -> dict[str, Any]
         found = [n for n in items if n["hazard_id"] == hazard_id and n["kind"] == kind]
         return found[0] if found else None
 
-    return await wait_until(probe, timeout=30, what=f"a {kind} notification")
+    return await wait_until(probe, timeout=timeout, what=f"a {kind} notification")
