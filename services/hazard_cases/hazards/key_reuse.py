@@ -24,21 +24,38 @@ Document = dict[str, Any]
 REFUSED_FIELD = "refused_report_bodies"  # fingerprints refused on this hazard: each told once
 
 
-def reused(first_fingerprint: str | None, event: ReportSubmitted) -> bool:
+async def refuse_if_reused(
+    db: AsyncDatabase[Document], hazard: Document, event: ReportSubmitted
+) -> str | None:
+    """Refuse `event` if its id reached `hazard` before with another body (the hazard it opened
+    or the one it joined); return the hazard id written, None for a plain redelivery or a
+    refusal queued before."""
+    if reused(first_fingerprint(hazard, event.report_id), event) and await refuse(
+        db, hazard, event
+    ):
+        return str(hazard["_id"])
+    return None
+
+
+def first_fingerprint(hazard: Document, report_id: str) -> str | None:
+    """Return the body fingerprint stored for `report_id` on the hazard it opened or joined."""
+    if hazard["_id"] == report_id:
+        return hazard.get("report_fingerprint")
+    joined = [r for r in hazard.get("linked_reports", []) if r["report_id"] == report_id]
+    return joined[0].get("fingerprint") if joined else None
+
+
+def reused(first: str | None, event: ReportSubmitted) -> bool:
     """Return whether `event` carries another body than the report first stored under its id.
 
     Reports from before fingerprints were carried have none, and are taken as retries.
     """
-    return (
-        first_fingerprint is not None
-        and event.body_fingerprint is not None
-        and event.body_fingerprint != first_fingerprint
-    )
+    return first is not None and event.body_fingerprint not in (None, first)
 
 
 async def refuse(db: AsyncDatabase[Document], hazard: Document, event: ReportSubmitted) -> bool:
     """Queue ReportKeyReused on the hazard the first report reached; False if queued before."""
-    assert event.body_fingerprint is not None  # reused() said so
+    assert event.body_fingerprint is not None  # reused() checked
     refused = ReportKeyReused(
         event_id=derived_id("ReportKeyReused", event.report_id, event.body_fingerprint),
         report_id=event.report_id,

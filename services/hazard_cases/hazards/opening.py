@@ -168,7 +168,7 @@ async def handle_report(
     a county's policy may set its own."""
     first = await repository.get(db, event.report_id)
     if first is not None:  # opened before: a redelivery, or another body under a reused key
-        return await _refuse_if_reused(db, first, first.get("report_fingerprint"), event)
+        return await key_reuse.refuse_if_reused(db, first, event)
     policy, _ = await policies.for_path(event.grid_path)
     if policy.duplicate_window_hours is not None:
         window = timedelta(hours=policy.duplicate_window_hours)
@@ -194,32 +194,12 @@ async def handle_report(
                 continue  # the hazard changed meanwhile: look again
             if linked:
                 return str(target["_id"])
-            return await _refuse_if_reused_link(db, target["_id"], event)
+            # Joined before: a redelivery, or another body under a reused key.
+            joined_to = await repository.get(db, target["_id"])
+            return await key_reuse.refuse_if_reused(db, joined_to, event) if joined_to else None
         if await claims.replace(db, key, holder, event.report_id, event.received_at):
             break
     return event.report_id if await open_hazard(db, policies, event) else None
-
-
-async def _refuse_if_reused(
-    db: AsyncDatabase[Document], hazard: Document, first: str | None, event: ReportSubmitted
-) -> str | None:
-    """Refuse `event` if its body is not the first one stored under its id; return the hazard
-    id written (None for a plain redelivery, or a refusal queued before)."""
-    if key_reuse.reused(first, event) and await key_reuse.refuse(db, hazard, event):
-        return str(hazard["_id"])
-    return None
-
-
-async def _refuse_if_reused_link(
-    db: AsyncDatabase[Document], hazard_id: str, event: ReportSubmitted
-) -> str | None:
-    """As `_refuse_if_reused`, for a report id already joined to the hazard `hazard_id`."""
-    hazard = await repository.get(db, hazard_id)
-    if hazard is None:
-        return None
-    joined = [r for r in hazard.get("linked_reports", []) if r["report_id"] == event.report_id]
-    first = joined[0].get("fingerprint") if joined else None
-    return await _refuse_if_reused(db, hazard, first, event)
 
 
 async def link_report(
