@@ -42,17 +42,25 @@ async def post_on_another_replica(
         replica.stop()
 
 
-async def test_a_key_reused_on_another_replica_is_refused_and_its_reporter_told(
-    platform: Platform, admin: ApiClient, http: httpx.AsyncClient
-) -> None:
+async def keeper_reports(
+    admin: ApiClient, description: str
+) -> tuple[ApiClient, str, dict[str, str], httpx.Response]:
+    """Have a new school's keeper report once with a fresh key; return keeper, key, body and
+    the answer (202)."""
     school = await new_school(admin)
     keeper = await school.login(admin, school.keeper)
     key = uuid.uuid4().hex
-    first_body = {"point_id": school.point_id, "category": "fire", "description": "灭火器过期"}
-    other_body = {**first_body, "description": "楼梯扶手松动"}
-
-    first = await keeper.post("hazard_intake", "/v1/reports", first_body, key=key)
+    body = {"point_id": school.point_id, "category": "fire", "description": description}
+    first = await keeper.post("hazard_intake", "/v1/reports", body, key=key)
     assert first.status_code == 202, first.text
+    return keeper, key, body, first
+
+
+async def test_a_key_reused_on_another_replica_is_refused_and_its_reporter_told(
+    platform: Platform, admin: ApiClient, http: httpx.AsyncClient
+) -> None:
+    keeper, key, first_body, first = await keeper_reports(admin, "灭火器过期")
+    other_body = {**first_body, "description": "楼梯扶手松动"}
     report_id = first.json()["report_id"]
     await hazard(admin, report_id, description="灭火器过期")
     again = await keeper.post("hazard_intake", "/v1/reports", other_body, key=key)
@@ -76,12 +84,7 @@ async def test_a_key_reused_on_another_replica_is_refused_and_its_reporter_told(
 async def test_a_retry_on_another_replica_is_the_same_report_and_tells_nobody(
     platform: Platform, admin: ApiClient, http: httpx.AsyncClient
 ) -> None:
-    school = await new_school(admin)
-    keeper = await school.login(admin, school.keeper)
-    key = uuid.uuid4().hex
-    body = {"point_id": school.point_id, "category": "fire", "description": "配电箱未上锁"}
-    first = await keeper.post("hazard_intake", "/v1/reports", body, key=key)
-    assert first.status_code == 202, first.text
+    keeper, key, body, first = await keeper_reports(admin, "配电箱未上锁")
     report_id = first.json()["report_id"]
     await hazard(admin, report_id, status="assigned")
 
