@@ -13,7 +13,6 @@ from typing import Any, Protocol
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from starlette.middleware import Middleware
 
 from shared.errors import ERROR_RESPONSES, install_error_handlers
 from shared.observability import health
@@ -37,13 +36,8 @@ def create_service_app(
     lifespan: Lifespan,
     routers: Sequence[APIRouter],
     openapi_tags: list[dict[str, Any]] | None = None,
-    inner_middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
-    """Build a FastAPI app with the shared defaults around the service's own routers.
-
-    `inner_middleware` runs inside the correlation id, request metrics and CORS (a service's
-    own fast lanes go there, so their requests are traced and counted like any other).
-    """
+    """Build a FastAPI app with the shared defaults around the service's own routers."""
     configure_logging(settings.service_name, settings.log_level)
     metrics = ServiceMetrics(settings.service_name)
     app = FastAPI(
@@ -58,8 +52,6 @@ def create_service_app(
     app.state.metrics = metrics
     app.state.readiness = {}
     install_error_handlers(app)
-    for middleware in inner_middleware:  # added first: the last added runs outermost
-        app.add_middleware(middleware.cls, *middleware.args, **middleware.kwargs)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     if settings.cors_origins:
         app.add_middleware(

@@ -13,12 +13,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared import idempotency
 from shared.idempotency import IdempotencyStore
 from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
-
-IDEMPOTENCY_COLLECTION = idempotency.COLLECTION
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -42,7 +39,7 @@ async def get_relay(request: Request) -> OutboxRelay:
 async def get_idempotency(request: Request) -> IdempotencyStore:
     """Return the store of Idempotency-Key answers."""
     runtime: Runtime = request.app.state.runtime
-    return IdempotencyStore(runtime.db[IDEMPOTENCY_COLLECTION])
+    return runtime.idempotency
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

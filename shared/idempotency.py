@@ -1,13 +1,17 @@
 """Idempotency-Key handling for HTTP writes a client may retry (IETF httpapi draft semantics).
 
 - no key: 400;
-- first use of a key: the write runs and its answer is stored;
-- the same key with the same body: the stored answer is replayed, nothing runs twice;
+- first use of a key: the write runs and its answer (status and body) is kept;
+- the same key with the same body: the first answer is replayed with its status and
+  `Idempotent-Replayed: true`, nothing runs twice;
 - the same key with another body: 422;
 - the same key while the first request is still running: 409 (retry shortly).
 
-Keys are scoped to the caller, so two users can never collide. FerretDB v1 has no TTL indexes,
-so old records are removed by `purge_older_than`, which services call periodically.
+Keys are scoped to the caller, so two users can never collide. They live in the key-value
+store every replica shares (`shared/keyvalue.py`), so a retry that reaches another replica is
+answered alike. A claim holds while its write runs (renewed every few seconds, so a long Excel
+import keeps it and a crashed replica's claim frees itself within `CLAIM_SECONDS`); an answer
+is kept for the service's retention (`XIAOAN_IDEMPOTENCY_RETENTION_HOURS`) and then expires.
 """
 
 from __future__ import annotations
@@ -16,27 +20,26 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from pymongo import IndexModel
-from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-from shared.clock import utc_now
 from shared.errors import ApiError, field_error
 
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
-COLLECTION = "idempotency_keys"  # each service's own, in its own database
 MAX_KEY_LENGTH = 255
-INDEXES = [IndexModel([("created_at", 1)], name="created_at")]
+# A claim lives this long unless renewed; renewed every RENEW_SECONDS while its write runs.
+CLAIM_SECONDS = 30
+RENEW_SECONDS = 10.0
 
 IdempotencyKeyHeader = Annotated[
     str | None,
@@ -46,6 +49,20 @@ IdempotencyKeyHeader = Annotated[
         examples=["2f0c1e0a-5d1b-4d1e-9a8e-1c7a4f0d3b21"],
     ),
 ]
+
+# Change a record only while it still holds this request's claim (another may have taken over
+# after the claim expired): KEYS[1] the record, ARGV[1] the claim, ARGV[2..] what to do.
+_RELEASE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
+)
+_RENEW = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('expire', KEYS[1], ARGV[2]) end return 0"
+)
+_SETTLE = (
+    "if redis.call('get', KEYS[1]) == ARGV[1] then "
+    "return redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) end return 0"
+)
 
 
 def require_key(key: str | None) -> str:
@@ -72,7 +89,7 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     """Return a stable hash of what a request asked for.
 
     A validated model is serialised by pydantic (its fields in declared order, the same for
-    every equal body: a tenth of the cost of the generic encoding on the intake hot path).
+    every equal body); anything else as JSON with sorted keys.
     """
     if isinstance(payload, BaseModel):
         canonical = payload.model_dump_json()
@@ -83,11 +100,58 @@ def fingerprint(method: str, path: str, payload: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-class IdempotencyStore:
-    """Remember the answers of keyed writes in one collection."""
+def key_reused() -> ApiError:
+    """Build the 422 answering a key first used with another body."""
+    return ApiError(
+        422,
+        "idempotency_key_reused",
+        "该 Idempotency-Key 已用于内容不同的请求",
+        "This Idempotency-Key was already used for a different request",
+    )
 
-    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
-        self.collection = collection
+
+def store_unavailable() -> ApiError:
+    """Build the 503 answering a request when the shared store cannot be reached."""
+    return ApiError(
+        503,
+        "store_unavailable",
+        "暂时无法处理，请稍后使用同一个 Idempotency-Key 重试",
+        "Temporarily unavailable; retry shortly with the same Idempotency-Key",
+        headers={"Retry-After": "2"},
+    )
+
+
+class Replayed(Exception):
+    """The key was answered before (raised by `claim` with the first answer)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
+async def respond(
+    outcome: Awaitable[tuple[int, Any]], *, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    """Return the answer of `IdempotencyStore.once` as a response, marking a replay."""
+    try:
+        status, body = await outcome
+    except Replayed as replay:
+        return JSONResponse(
+            status_code=replay.status,
+            content=replay.body,
+            headers={**(headers or {}), "Idempotent-Replayed": "true"},
+        )
+    return JSONResponse(status_code=status, content=body, headers=dict(headers or {}))
+
+
+class IdempotencyStore:
+    """Remember the answers of keyed writes in the shared key-value store."""
+
+    def __init__(self, client: Redis, *, prefix: str, retention_seconds: int) -> None:
+        self.client = client
+        self.prefix = prefix + "idem:"
+        self.retention_seconds = retention_seconds
 
     async def run(
         self,
@@ -96,32 +160,55 @@ class IdempotencyStore:
         key: str | None,
         request_fingerprint: str,
         write: Callable[[], Awaitable[tuple[int, Any]]],
+        headers: Mapping[str, str] | None = None,
     ) -> JSONResponse:
         """Run `write` once per (owner, key) and return its answer, replaying it on retries."""
-        record_id = f"{owner}\x1f{require_key(key)}"
+        return await respond(
+            self.once(owner=owner, key=key, request_fingerprint=request_fingerprint, write=write),
+            headers=headers,
+        )
+
+    async def once(
+        self,
+        *,
+        owner: str,
+        key: str | None,
+        request_fingerprint: str,
+        write: Callable[[], Awaitable[tuple[int, Any]]],
+    ) -> tuple[int, Any]:
+        """Run `write` once per (owner, key) and return its (status, JSON body); raise
+        Replayed with the first answer on a retry, or ApiError (409, 422, 503)."""
+        record = self.record_name(owner, require_key(key))
+        claim = json.dumps(
+            {"fp": request_fingerprint, "state": "running", "claim": secrets.token_hex(8)}
+        ).encode()
         try:
-            await self.collection.insert_one(
-                {
-                    "_id": record_id,
-                    "fingerprint": request_fingerprint,
-                    "state": "running",
-                    "created_at": utc_now(),
-                }
-            )
-        except DuplicateKeyError:
-            return await self._replay(record_id, request_fingerprint)
+            claimed = await self.client.set(record, claim, nx=True, ex=CLAIM_SECONDS)
+            if not claimed:
+                self._raise_replay(await self.client.get(record), request_fingerprint)
+        except RedisError as exc:
+            raise store_unavailable() from exc
         try:
-            status, body = await write()
+            status, body = await self._holding(record, claim, write)
         except BaseException:
-            # Nothing was stored, so the client may retry with the same key.
-            await self.collection.delete_one({"_id": record_id, "state": "running"})
+            # Nothing was answered, so the client may retry with the same key.
+            await self._quietly(self.client.eval(_RELEASE, 1, record, claim))
             raise
         encoded = jsonable_encoder(body)
-        await self.collection.update_one(
-            {"_id": record_id},
-            {"$set": {"state": "done", "status": status, "body": encoded}},
+        answer = json.dumps(
+            {"fp": request_fingerprint, "state": "done", "status": status, "body": encoded},
+            ensure_ascii=False,
         )
-        return JSONResponse(status_code=status, content=encoded)
+        # Written or not, the write happened: answer it. Unkept, a retry after the claim
+        # expires runs it again, which every keyed write tolerates by its derived ids.
+        await self._quietly(
+            self.client.eval(_SETTLE, 1, record, claim, answer, self.retention_seconds)
+        )
+        return status, encoded
+
+    def record_name(self, owner: str, key: str) -> bytes:
+        """Return the name under which the answer of `owner`'s `key` is kept."""
+        return f"{self.prefix}{owner}\x1f{key}".encode()
 
     async def answer(
         self,
@@ -131,6 +218,7 @@ class IdempotencyStore:
         key: str | None,
         payload: Any,
         write: Callable[[], Awaitable[tuple[int, Any]]],
+        headers: Mapping[str, str] | None = None,
     ) -> JSONResponse:
         """Run `write` for this HTTP request once per (owner, key); see `run`."""
         return await self.run(
@@ -138,25 +226,38 @@ class IdempotencyStore:
             key=key,
             request_fingerprint=fingerprint(request.method, request.url.path, payload),
             write=write,
+            headers=headers,
         )
 
-    async def _replay(self, record_id: str, request_fingerprint: str) -> JSONResponse:
-        record = await self.collection.find_one({"_id": record_id})
-        if record is None:  # the first attempt failed and was cleared meanwhile
+    async def _holding(
+        self, record: bytes, claim: bytes, write: Callable[[], Awaitable[tuple[int, Any]]]
+    ) -> tuple[int, Any]:
+        """Run `write`, renewing the claim while it runs longer than a renewal period."""
+        task = asyncio.ensure_future(write())
+        try:
+            while True:
+                done, _ = await asyncio.wait((task,), timeout=RENEW_SECONDS)
+                if done:
+                    return task.result()
+                await self._quietly(self.client.eval(_RENEW, 1, record, claim, CLAIM_SECONDS))
+        finally:
+            if not task.done():
+                task.cancel()
+
+    @staticmethod
+    def _raise_replay(raw: bytes | str | None, request_fingerprint: str) -> None:
+        if raw is None:  # the first attempt failed, or its claim expired, just now
             raise ApiError(
                 409,
                 "idempotency_key_retry",
                 "该请求的上一次尝试未完成，请使用同一个 Idempotency-Key 重试",
                 "The previous attempt with this key did not finish; retry with the same key",
+                headers={"Retry-After": "1"},
             )
-        if record["fingerprint"] != request_fingerprint:
-            raise ApiError(
-                422,
-                "idempotency_key_reused",
-                "该 Idempotency-Key 已用于内容不同的请求",
-                "This Idempotency-Key was already used for a different request",
-            )
-        if record.get("state") != "done":
+        record = json.loads(raw)
+        if record["fp"] != request_fingerprint:
+            raise key_reused()
+        if record["state"] != "done":
             raise ApiError(
                 409,
                 "idempotency_key_in_progress",
@@ -164,24 +265,11 @@ class IdempotencyStore:
                 "A request with this Idempotency-Key is still being processed; retry shortly",
                 headers={"Retry-After": "1"},
             )
-        return JSONResponse(
-            status_code=int(record["status"]),
-            content=record.get("body"),
-            headers={"Idempotent-Replayed": "true"},
-        )
+        raise Replayed(int(record["status"]), record.get("body"))
 
-    async def purge_older_than(self, age: timedelta) -> int:
-        """Delete records older than `age`; return how many went."""
-        result = await self.collection.delete_many({"created_at": {"$lt": utc_now() - age}})
-        return result.deleted_count
-
-    async def keep_purged(self, age: timedelta, every_seconds: float = 3600) -> None:
-        """Purge records older than `age` now and then, for as long as the service runs."""
-        while True:
-            try:
-                purged = await self.purge_older_than(age)
-                if purged:
-                    log.info("old Idempotency-Key answers purged", extra={"count": purged})
-            except Exception:  # a database hiccup: the next round purges them
-                log.exception("purging old Idempotency-Key answers failed")
-            await asyncio.sleep(every_seconds)
+    @staticmethod
+    async def _quietly(command: Awaitable[Any]) -> None:
+        try:
+            await command
+        except RedisError:
+            log.warning("the key-value store did not take an Idempotency-Key update", exc_info=True)

@@ -5,7 +5,7 @@
         await runtime.broker.start_consuming()
         yield
 
-Start-up waits (bounded) for MongoDB, RabbitMQ and S3 to answer, so that services started
+Start-up waits (bounded) for MongoDB, RabbitMQ, the key-value store and S3 to answer, so that services started
 together with their servers do not crash-loop; `/readyz` reports the same dependencies.
 """
 
@@ -16,20 +16,22 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
 
-from shared import clock, idempotency, mongo
+from shared import clock, keyvalue, mongo
 from shared.auth.tokens import TokenVerifier
+from shared.idempotency import IdempotencyStore
 from shared.messaging.broker import Broker
 from shared.observability.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay
 from shared.settings import CommonSettings
 from shared.storage import ObjectStore
+from shared.throttle import Limiters
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ class Runtime:
     mongo_client: AsyncMongoClient[dict[str, Any]]
     db: AsyncDatabase[dict[str, Any]]
     broker: Broker
+    kv: Redis
+    idempotency: IdempotencyStore
+    limiters: Limiters
     store: ObjectStore | None = None
     readiness: dict[str, Callable[[], Awaitable[bool]]] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -125,12 +130,26 @@ async def open_runtime(
     )
     await _retry_until_up("RabbitMQ", broker.connect)
 
-    runtime = Runtime(settings, metrics, client, db, broker)
-    if idempotency.COLLECTION in indexes:
-        # FerretDB has no TTL index: old answers are deleted by the service itself.
-        keys = idempotency.IdempotencyStore(db[idempotency.COLLECTION])
-        retention = timedelta(hours=settings.idempotency_retention_hours)
-        runtime.run_in_background(lambda: keys.keep_purged(retention))
+    kv = keyvalue.connect(settings.redis_url.get_secret_value())
+
+    async def kv_up() -> None:
+        await kv.ping()
+
+    await _retry_until_up("the key-value store (Redis)", kv_up)
+    runtime = Runtime(
+        settings,
+        metrics,
+        client,
+        db,
+        broker,
+        kv,
+        IdempotencyStore(
+            kv,
+            prefix=settings.key_prefix,
+            retention_seconds=round(settings.idempotency_retention_hours * 3600),
+        ),
+        Limiters(kv, prefix=settings.key_prefix),
+    )
 
     async def broker_ready() -> bool:
         return broker.is_ready()
@@ -138,7 +157,10 @@ async def open_runtime(
     async def mongo_ready() -> bool:
         return await mongo.ping(client)
 
-    runtime.readiness = {"mongodb": mongo_ready, "rabbitmq": broker_ready}
+    async def kv_ready() -> bool:
+        return await keyvalue.ping(kv)
+
+    runtime.readiness = {"mongodb": mongo_ready, "rabbitmq": broker_ready, "redis": kv_ready}
     if buckets:
         store = ObjectStore(
             settings.s3_endpoint,
@@ -175,4 +197,5 @@ async def open_runtime(
             task.cancel()
         await asyncio.gather(*runtime.background, return_exceptions=True)
         await broker.close()
+        await kv.aclose()
         await client.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 from typing import Self
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -58,6 +59,12 @@ class CommonSettings(BaseSettings):
     )
     max_delivery_attempts: int = Field(5, validation_alias=_env("XIAOAN_MAX_DELIVERY_ATTEMPTS"))
 
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:6379/0"),
+        validation_alias=_env("REDIS_URL"),
+        description="The store every replica shares: Idempotency-Key answers, throttles, lockouts",
+    )
+
     s3_endpoint: str = Field("127.0.0.1:9000", validation_alias=_env("S3_ENDPOINT"))
     s3_access_key: SecretStr = Field(SecretStr(""), validation_alias=_env("S3_ACCESS_KEY"))
     s3_secret_key: SecretStr = Field(SecretStr(""), validation_alias=_env("S3_SECRET_KEY"))
@@ -90,6 +97,12 @@ class CommonSettings(BaseSettings):
     )
 
     @property
+    def key_prefix(self) -> str:
+        """Return the prefix of this service's keys in the shared store (its database's name,
+        so replicas share them and deployments or test platforms on one Redis do not)."""
+        return f"xiaoan:{self.mongo_db}:"
+
+    @property
     def is_dev(self) -> bool:
         """Tell whether demo data and local conveniences are allowed."""
         return self.mode in (Mode.DEV, Mode.TEST)
@@ -101,6 +114,8 @@ class CommonSettings(BaseSettings):
         problems = []
         if "guest:guest@" in self.amqp_url.get_secret_value():
             problems.append("AMQP_URL uses the guest account")
+        if not urlsplit(self.redis_url.get_secret_value()).password:
+            problems.append("REDIS_URL has no password")
         if self.s3_secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
             problems.append("S3_SECRET_KEY is empty or a placeholder")
         if self.jwt_public_key_file is None:

@@ -3,12 +3,13 @@
 #   RabbitMQ  (Debian's rabbitmq-server, management plugin on)
 #   FerretDB  v1.24.2, SQLite backend (a MongoDB wire-protocol server, built from the Go module proxy)
 #   MinIO     (an S3 server, built from the Go module proxy at a pinned pseudo-version)
+#   Redis     (Debian's redis-server: Idempotency-Key answers, throttles and lockouts)
 #
 # usage: deploy/local/infra.sh start|stop|status|env|build|restart-broker [--profile run|test]
 #
 # Two profiles keep a running platform (`make run`) and the test suite (`make test`) apart:
-# different ports, different data folders. When AMQP_URL, MONGO_URL or S3_ENDPOINT (with
-# S3_ACCESS_KEY / S3_SECRET_KEY) are set, that server is taken as given and nothing is installed
+# different ports, different data folders. When AMQP_URL, MONGO_URL, REDIS_URL or S3_ENDPOINT
+# (with S3_ACCESS_KEY / S3_SECRET_KEY) are set, that server is taken as given and nothing is installed
 # or started for it. `stop` ends only processes whose PID files this script wrote.
 set -euo pipefail
 
@@ -39,8 +40,8 @@ while [ $# -gt 0 ]; do
 done
 
 case "$profile" in
-  run)  amqp_port=5672; mgmt_port=15672; epmd_port=4369; dist_port=25672; mongo_port=27017; s3_port=9000 ;;
-  test) amqp_port=5682; mgmt_port=15682; epmd_port=4379; dist_port=25682; mongo_port=27027; s3_port=9010 ;;
+  run)  amqp_port=5672; mgmt_port=15672; epmd_port=4369; dist_port=25672; mongo_port=27017; s3_port=9000; redis_port=6379 ;;
+  test) amqp_port=5682; mgmt_port=15682; epmd_port=4379; dist_port=25682; mongo_port=27027; s3_port=9010; redis_port=6389 ;;
   *) die "profile must be run or test, not '$profile'" ;;
 esac
 
@@ -52,6 +53,7 @@ mkdir -p "$RUN" "$LOGS" "$CACHE/bin"
 external_amqp=${AMQP_URL:-}
 external_mongo=${MONGO_URL:-}
 external_s3=${S3_ENDPOINT:-}
+external_redis=${REDIS_URL:-}
 
 # ---------------------------------------------------------------- helpers
 
@@ -176,6 +178,9 @@ ensure_secrets() {
       echo "LOCAL_S3_ACCESS_KEY=xiaoan$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
       echo "LOCAL_S3_SECRET_KEY=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     } > "$secrets_file"
+  fi
+  if ! grep -q '^LOCAL_REDIS_PASSWORD=' "$secrets_file"; then
+    (umask 077; echo "LOCAL_REDIS_PASSWORD=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$secrets_file")
   fi
   # shellcheck disable=SC1090
   . "$secrets_file"
@@ -319,6 +324,51 @@ start_minio() {
   wait_for MinIO 60 minio_ready
 }
 
+# ---------------------------------------------------------------- Redis
+
+install_redis() {
+  [ -x /usr/bin/redis-server ] && return 0
+  log "installing Debian's redis-server"
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # As with RabbitMQ, the package's own service start is refused or absent; we start our own.
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+}
+
+redis_ready() {
+  [ "$(REDISCLI_AUTH=$LOCAL_REDIS_PASSWORD redis-cli -h 127.0.0.1 -p "$redis_port" ping 2>/dev/null)" = PONG ]
+}
+
+start_redis() {
+  if [ -n "$external_redis" ]; then log "Redis: using REDIS_URL as given"; return 0; fi
+  if pid_alive "$RUN/redis.pid"; then log "Redis already running (profile $profile)"; return 0; fi
+  refuse_foreign_port "$redis_port" REDIS_URL "$RUN/redis.pid"
+  install_redis
+  mkdir -p "$STATE/redis/data"
+  # The config holds the password, so it is written private, as the secrets file is.
+  (umask 077; cat > "$STATE/redis/redis.conf" <<EOF
+bind 127.0.0.1
+port $redis_port
+protected-mode yes
+requirepass $LOCAL_REDIS_PASSWORD
+dir $STATE/redis/data
+daemonize no
+# Keys and lockouts survive a restart: the append-only file is synced every second (a crash
+# may lose the last second, as MongoDB's default write concern may).
+appendonly yes
+appendfsync everysec
+save ""
+# Idempotency answers expire by their own TTL; never evict one early to make room.
+maxmemory-policy noeviction
+loglevel warning
+logfile $LOGS/redis.log
+EOF
+  )
+  log "starting Redis on 127.0.0.1:$redis_port"
+  nohup /usr/bin/redis-server "$STATE/redis/redis.conf" >>"$LOGS/redis-server.log" 2>&1 &
+  echo $! > "$RUN/redis.pid"
+  wait_for Redis 30 redis_ready
+}
+
 # ---------------------------------------------------------------- env file
 
 write_env() {
@@ -348,6 +398,11 @@ write_env() {
       echo "export S3_SECRET_KEY='$LOCAL_S3_SECRET_KEY'"
       echo "export S3_SECURE='false'"
     fi
+    if [ -n "$external_redis" ]; then
+      echo "export REDIS_URL='$external_redis'"
+    else
+      echo "export REDIS_URL='redis://:$LOCAL_REDIS_PASSWORD@127.0.0.1:$redis_port/0'"
+    fi
     echo "export JWT_PRIVATE_KEY_FILE='$STATE/keys/jwt-private.pem'"
     echo "export JWT_PUBLIC_KEY_FILE='$STATE/keys/jwt-public.pem'"
   } > "$file.tmp"
@@ -370,6 +425,7 @@ case "$command" in
     build_ferretdb
     build_minio
     install_rabbitmq
+    install_redis
     ;;
   start)
     ensure_secrets
@@ -378,10 +434,12 @@ case "$command" in
     start_ferretdb
     start_minio
     start_rabbitmq
+    start_redis
     write_env >/dev/null
     log "ready (profile $profile): source $STATE/infra.env"
     ;;
   stop)
+    stop_pid "$RUN/redis.pid" Redis 20
     stop_rabbitmq
     stop_pid "$RUN/minio.pid" MinIO 20
     stop_pid "$RUN/ferretdb.pid" FerretDB 20
@@ -393,6 +451,7 @@ case "$command" in
     status_line RabbitMQ "$RUN/rabbitmq.pid" "$external_amqp"
     status_line FerretDB "$RUN/ferretdb.pid" "$external_mongo"
     status_line MinIO "$RUN/minio.pid" "$external_s3"
+    status_line Redis "$RUN/redis.pid" "$external_redis"
     ;;
   env)
     ensure_secrets

@@ -24,16 +24,13 @@ from services.agency_integration.demo.seed import seed_demo
 from services.agency_integration.referrals import repository as referrals
 from services.agency_integration.referrals.routes import feed_router
 from services.agency_integration.referrals.routes import router as referrals_router
-from shared import idempotency
 from shared.app import create_service_app, serve
-from shared.dependencies import IDEMPOTENCY_COLLECTION
 from shared.runtime import open_runtime
 
 INDEXES = {
     agencies.COLLECTION: agencies.INDEXES,
     deliveries.COLLECTION: deliveries.INDEXES,
     referrals.COLLECTION: referrals.INDEXES,
-    IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
 }
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import AliasChoices, Field, model_validator
+from limits import parse
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import CommonSettings
@@ -33,6 +34,22 @@ class Settings(CommonSettings):
         "http://127.0.0.1:8002/q",
         description="Printed QR codes encode <this>/<token>; the phone page opens it",
     )
+
+    # Wrong passwords before a login is locked, and before an address is; `limits` notation.
+    login_failures_per_account: str = Field(
+        "10/15 minutes", description="Wrong passwords for one login before it is locked"
+    )
+    login_failures_per_address: str = Field(
+        "100/15 minutes",
+        description="Wrong passwords from one client address (a school's NAT holds many "
+        "teachers) before it is locked",
+    )
+
+    @field_validator("login_failures_per_account", "login_failures_per_address")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse(value)  # raises ValueError on anything but "N/unit" or "N per unit"
+        return value
 
     @model_validator(mode="after")
     def _demo_only_in_dev(self) -> Self:

@@ -33,16 +33,13 @@ from services.grid_registry.responsibility.cache import CHANGE_EVENTS, PlaceCach
 from services.grid_registry.responsibility.routes import router as responsibility_router
 from services.grid_registry.risk_points import repository as risk_points
 from services.grid_registry.risk_points.routes import router as risk_points_router
-from shared import idempotency
 from shared.app import create_service_app, serve
 from shared.auth import TokenIssuer
-from shared.dependencies import IDEMPOTENCY_COLLECTION
 from shared.runtime import open_runtime
 
 INDEXES = {
     grids.COLLECTION: grids.INDEXES,
     risk_points.COLLECTION: risk_points.INDEXES,
-    IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
     audit.COLLECTION: audit.INDEXES,
     qr_tokens.COLLECTION: qr_tokens.INDEXES,
     duties.COLLECTION: duties.INDEXES,

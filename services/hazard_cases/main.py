@@ -29,14 +29,11 @@ from services.hazard_cases.stats import handlers as stats_handlers
 from services.hazard_cases.stats import repository as stats
 from services.hazard_cases.stats import service as stats_service
 from services.hazard_cases.stats.routes import router as stats_router
-from shared import idempotency
 from shared.app import create_service_app, serve
-from shared.dependencies import IDEMPOTENCY_COLLECTION
 from shared.runtime import open_runtime
 
 INDEXES = {
     hazards.COLLECTION: hazards.INDEXES,
-    IDEMPOTENCY_COLLECTION: idempotency.INDEXES,
     claims.COLLECTION: [],
     deadlines.COLLECTION: [],
     stats.FACTS: [],

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-from pydantic import Field
+from limits import parse
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import CommonSettings
 
 
 class Settings(CommonSettings):
-    """Where intake listens and how long it trusts its copy of the registry's places."""
+    """Where intake listens, how long it trusts its copy of the registry's places, how much
+    one user or Open311 client may send."""
 
     model_config = SettingsConfigDict(
         env_prefix="HAZARD_INTAKE_", extra="ignore", populate_by_name=True, frozen=True
@@ -22,9 +21,6 @@ class Settings(CommonSettings):
     port: int = 8002
     mongo_db: str = "xiaoan_hazard_intake"
     place_cache_seconds: float = Field(60.0, gt=0)
-    key_retention_days: int = Field(
-        14, ge=1, le=90, description="How long a retried report is recognised (offline phones)"
-    )
     registry_public_url: str = Field(
         "http://127.0.0.1:8001",
         description="The registry as phones reach it (log-in, QR codes); given to the phone page",
@@ -33,25 +29,19 @@ class Settings(CommonSettings):
         "http://127.0.0.1:8003",
         description="Media storage as phones reach it (photo uploads); given to the phone page",
     )
-    key_ledger_path: Path | None = Field(
-        None,
-        description="The file of report keys the workers of this host share (reports/ledger.py); "
-        "default: xiaoan-<mongo_db>-<port>.keys in the temporary directory",
+    # A phone flushing an offline queue sends its reports back to back; a batch counts each.
+    reports_per_user: str = Field(
+        "120/minute", description="Reports one user may send (`limits` notation)"
     )
-    key_ledger_slots: int = Field(
-        1 << 20,
-        ge=1024,
-        le=1 << 28,
-        description="Keys the ledger holds (32 bytes each); beyond, the oldest of a bucket goes",
+    checkins_per_user: str = Field(
+        "120/minute", description="Patrols, health checks and duty check-ins per user"
     )
-    fast_lane: bool = Field(
-        True,
-        description="Serve well-formed report POSTs without FastAPI's per-request machinery "
-        "(reports/fast_lane.py); off only to compare the two",
+    open311_per_client: str = Field(
+        "600/minute", description="Requests one Open311 client may file"
     )
 
-    def key_ledger_file(self) -> Path:
-        """Return where the key ledger lives (the setting, or a file named for this service)."""
-        if self.key_ledger_path is not None:
-            return self.key_ledger_path
-        return Path(tempfile.gettempdir()) / f"xiaoan-{self.mongo_db}-{self.port}.keys"
+    @field_validator("reports_per_user", "checkins_per_user", "open311_per_client")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        parse(value)  # raises ValueError on anything but "N/unit" or "N per unit"
+        return value

@@ -3,9 +3,9 @@
 Reports are validated against intake's own copy of the registry's places and published with
 publisher confirms; the 202 is sent only after RabbitMQ has stored the report. The report id
 is derived from reporter and Idempotency-Key and the consumer (hazard cases) deduplicates on
-it; no database is asked on the path: the 422 for a reused key comes from a table the host's
-workers share in memory (reports/ledger.py). Well-formed report POSTs are served by a lean ASGI
-lane in front of FastAPI (reports/fast_lane.py); everything else reaches the route.
+it; the first answer of each key is kept in the store every replica shares (a retry replays
+it, another body is 422), and senders are throttled there too. No database is asked on the
+path.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.middleware import Middleware
 
 from services.hazard_intake.checkins import handlers as checkin_handlers
 from services.hazard_intake.checkins.routes import router as checkins_router
@@ -27,9 +26,8 @@ from services.hazard_intake.open311.routes import router as open311_router
 from services.hazard_intake.places import handlers as place_handlers
 from services.hazard_intake.places.cache import PlaceCache
 from services.hazard_intake.places.routes import router as places_router
-from services.hazard_intake.reports.fast_lane import ReportFastLane
-from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.routes import router as reports_router
+from services.hazard_intake.throttles import Throttles
 from shared.app import create_service_app, serve
 from shared.runtime import open_runtime
 
@@ -45,21 +43,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             cache = PlaceCache(runtime.db, settings.place_cache_seconds)
             app.state.places = cache
-            ledger = KeyLedger(
-                settings.key_ledger_file(),
-                slots=settings.key_ledger_slots,
-                retention_seconds=settings.key_retention_days * 86400,
-            )
-            app.state.key_ledger = ledger
+            app.state.throttles = Throttles.from_settings(runtime.limiters, settings)
             place_handlers.subscribe(runtime.broker, runtime.db, cache)
             checkin_handlers.subscribe(runtime.broker, runtime.db)
             open311_handlers.subscribe(runtime.broker, runtime.db)
             await runtime.broker.start_consuming()
             runtime.mark_ready(app)
-            try:
-                yield
-            finally:
-                ledger.close()
+            yield
 
     return create_service_app(
         settings,
@@ -77,7 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             open311_router,
             open311_clients_router,
         ],
-        inner_middleware=[Middleware(ReportFastLane)] if settings.fast_lane else [],
     )
 
 

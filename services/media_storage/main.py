@@ -19,12 +19,10 @@ from services.media_storage.media import handlers, service
 from services.media_storage.media import repository as media
 from services.media_storage.media.images import ImageWorker, Limits
 from services.media_storage.media.routes import router as media_router
-from shared import idempotency
 from shared.app import create_service_app, serve
-from shared.dependencies import IDEMPOTENCY_COLLECTION
 from shared.runtime import open_runtime
 
-INDEXES = {media.COLLECTION: media.INDEXES, IDEMPOTENCY_COLLECTION: idempotency.INDEXES}
+INDEXES = {media.COLLECTION: media.INDEXES}
 UPLOADS_PREFIX = "uploads/"
 
 

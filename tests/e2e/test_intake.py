@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import uuid
 
 import httpx
@@ -23,7 +22,7 @@ REPORT = {
 }
 
 
-async def test_hundred_concurrent_retries_make_one_report_and_identical_answers(
+async def test_hundred_concurrent_retries_make_one_report_and_replay_one_answer(
     platform: Platform, http: httpx.AsyncClient
 ) -> None:
     teacher = await ApiClient.login(platform, http, "demo-teacher")
@@ -32,82 +31,54 @@ async def test_hundred_concurrent_retries_make_one_report_and_identical_answers(
     answers = await asyncio.gather(
         *(teacher.post("hazard_intake", "/v1/reports", REPORT, key=key) for _ in range(100))
     )
-    assert {a.status_code for a in answers} == {202}
-    assert len({a.text for a in answers}) == 1
-    report_id = answers[0].json()["report_id"]
+    # One request publishes; the others arrive while it runs (409: retry shortly) or after
+    # (its answer, replayed).
+    assert {a.status_code for a in answers} <= {202, 409}
+    first = [a for a in answers if a.status_code == 202 and "idempotent-replayed" not in a.headers]
+    assert len(first) == 1
+    busy = [a for a in answers if a.status_code == 409]
+    assert all(a.headers["retry-after"] for a in busy)
+    retried = await asyncio.gather(
+        *(teacher.post("hazard_intake", "/v1/reports", REPORT, key=key) for _ in busy)
+    )
+    assert all(a.status_code == 202 for a in retried)
+    replays = [a for a in answers + retried if a.status_code == 202]
+    assert len({a.text for a in replays}) == 1
+    assert all(a.headers["idempotent-replayed"] == "true" for a in replays if a is not first[0])
+    report_id = first[0].json()["report_id"]
 
     mongo: AsyncMongoClient[dict] = AsyncMongoClient(platform.infra.mongo_url)
     hazards = mongo[platform.database("hazard_cases")]["hazards"]
     await wait_until(lambda: hazards.find_one({"_id": report_id}), what="the hazard")
 
-    # All 100 messages handled (acked) by the case service before counting hazards.
     async def handled() -> bool:
-        return await _acked(http, platform) >= acked_before + 100
+        return await _acked(http, platform) >= acked_before + 1
 
-    await wait_until(handled, timeout=60, what="the case service to handle all 100")
+    await wait_until(handled, timeout=60, what="the case service to handle the report")
     assert await hazards.count_documents({"description": REPORT["description"]}) == 1
     await mongo.close()
 
 
-async def test_same_key_with_another_body_is_refused(
+async def test_same_key_with_another_body_is_refused_and_a_retry_replayed(
     platform: Platform, http: httpx.AsyncClient
 ) -> None:
     teacher = await ApiClient.login(platform, http, "demo-teacher")
     key = uuid.uuid4().hex
     first = await teacher.post("hazard_intake", "/v1/reports", REPORT, key=key)
     assert first.status_code == 202
+    assert "idempotent-replayed" not in first.headers
     changed = {**REPORT, "description": "另一条完全不同的上报"}
     again = await teacher.post("hazard_intake", "/v1/reports", changed, key=key)
     assert again.status_code == 422
     assert again.json()["error"]["code"] == "idempotency_key_reused"
     same = await teacher.post("hazard_intake", "/v1/reports", REPORT, key=key)
+    assert (same.status_code, same.headers["idempotent-replayed"]) == (202, "true")
     assert same.json() == first.json()
-
-
-async def test_fast_lane_and_route_answer_one_report_alike(
-    platform: Platform, http: httpx.AsyncClient
-) -> None:
-    """A well-formed report takes the fast lane; one sent as another JSON type takes the
-    FastAPI route. Both must see one report behind one key, answer it byte for byte alike,
-    and count it in the request metrics."""
-    teacher = await ApiClient.login(platform, http, "demo-teacher")
-    url = platform.url("hazard_intake") + "/v1/reports"
-    key = uuid.uuid4().hex
-    # FastAPI reads any +json type as JSON; the fast lane takes application/json only.
-    routed_headers = {**teacher.headers, "Content-Type": "application/report+json"}
-    counted_before = await _reports_answered(http, platform)
-    fast = await teacher.post("hazard_intake", "/v1/reports", REPORT, key=key)
-    routed = await http.post(
-        url,
-        content=json.dumps(REPORT).encode(),
-        headers={**routed_headers, "Idempotency-Key": key},
-    )
-    assert (fast.status_code, routed.status_code) == (202, 202)
-    assert routed.content == fast.content
-    assert routed.headers["content-type"] == fast.headers["content-type"]
-    assert fast.headers["x-correlation-id"]
-    changed = json.dumps({**REPORT, "description": "换了内容的上报"}).encode()
-    reused = await http.post(
-        url, content=changed, headers={**routed_headers, "Idempotency-Key": key}
-    )
-    assert reused.status_code == 422
-    assert await _reports_answered(http, platform) == counted_before + 2
 
 
 ACKED = (
     'xiaoan_hazard_cases_messages_consumed_total{outcome="acked",queue="hazard_cases.open_hazards"}'
 )
-
-
-ANSWERED = (
-    'xiaoan_hazard_intake_http_requests_total{method="POST",route="/v1/reports",status="202"}'
-)
-
-
-async def _reports_answered(http: httpx.AsyncClient, platform: Platform) -> float:
-    text = (await http.get(platform.url("hazard_intake") + "/metrics")).text
-    line = next((row for row in text.splitlines() if row.startswith(ANSWERED)), f"{ANSWERED} 0")
-    return float(line.rsplit(" ", 1)[1])
 
 
 async def _acked(http: httpx.AsyncClient, platform: Platform) -> float:

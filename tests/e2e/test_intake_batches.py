@@ -127,7 +127,8 @@ async def send_until_accepted(
             await asyncio.sleep(0.5)
             continue
         results = answer.json()["results"]
-        assert {r["status"] for r in results} <= {202, 503}, results
+        # 503: not stored; 409: an earlier attempt with the key still runs. Both: resend.
+        assert {r["status"] for r in results} <= {202, 409, 503}, results
         accepted = {r["idempotency_key"] for r in results if r["status"] == 202}
         delivered |= {r["report_id"] for r in results if r["status"] == 202}
         queue = [item for item in queue if item["idempotency_key"] not in accepted]

@@ -98,7 +98,7 @@ async def test_operator_registers_a_client_and_its_key_is_shown_once(
     assert first.headers["cache-control"] == "no-store"
 
     replay = await admin.post("hazard_intake", "/v1/open311/clients", body, key=key)
-    assert replay.status_code == 200
+    assert (replay.status_code, replay.headers["idempotent-replayed"]) == (201, "true")
     assert replay.json()["client_id"] == created["client_id"]
     assert replay.json()["api_key"] is None  # only its hash was kept
     other = await admin.post(

@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from redis.asyncio import Redis
 
+from shared import keyvalue
 from shared.mongo import connect
 from shared.observability.metrics import ServiceMetrics
 from shared.storage import ObjectStore
@@ -51,6 +53,23 @@ async def db(mongo_client: AsyncMongoClient[dict]) -> AsyncIterator[AsyncDatabas
     name = unique_name("test").replace("-", "_")
     yield mongo_client[name]
     await mongo_client.drop_database(name)
+
+
+@pytest.fixture
+async def kv(infra: InfraEnv) -> AsyncIterator[Redis]:
+    client = keyvalue.connect(infra.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def kv_prefix(kv: Redis) -> AsyncIterator[str]:
+    """A key prefix of the test's own in the shared store; its keys are deleted afterwards."""
+    prefix = unique_name("test") + ":"
+    yield prefix
+    keys = [key async for key in kv.scan_iter(match=prefix + "*")]
+    if keys:
+        await kv.delete(*keys)
 
 
 @pytest.fixture

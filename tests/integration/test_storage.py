@@ -6,13 +6,9 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-import pytest
 from pymongo import IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.clock import utc_now
-from shared.errors import ApiError
-from shared.idempotency import IdempotencyStore, fingerprint
 from shared.mongo import ensure_indexes, replace_if_newer, set_if_newer
 from shared.storage import ObjectStore
 from tests.support.waiting import wait_until
@@ -33,82 +29,6 @@ async def test_replace_if_newer_never_goes_back_in_time(db: AsyncDatabase[dict])
     assert not await replace_if_newer(points, {"_id": "p", "version": 2, "name": "重放"})
     assert await replace_if_newer(points, {"_id": "p", "version": 3, "name": "更新"})
     assert (await points.find_one({"_id": "p"}))["name"] == "更新"
-
-
-async def test_idempotency_store_runs_once_and_replays(db: AsyncDatabase[dict]) -> None:
-    store = IdempotencyStore(db.idempotency_keys)
-    runs: list[int] = []
-
-    async def write() -> tuple[int, dict]:
-        runs.append(1)
-        await asyncio.sleep(0.05)
-        return 201, {"grid_id": "g-1"}
-
-    same = fingerprint("POST", "/v1/grids", {"name": "教学楼"})
-    answers = await asyncio.gather(
-        *(store.run(owner="u", key="k", request_fingerprint=same, write=write) for _ in range(5)),
-        return_exceptions=True,
-    )
-    done = [a for a in answers if not isinstance(a, Exception)]
-    busy = [a for a in answers if isinstance(a, ApiError)]
-    assert runs == [1]
-    assert all(a.status_code == 409 for a in busy)  # concurrent duplicates: retry shortly
-    replay = await store.run(owner="u", key="k", request_fingerprint=same, write=write)
-    assert replay.status_code == 201
-    assert replay.headers["idempotent-replayed"] == "true"
-    assert runs == [1]
-    assert len(done) + len(busy) == 5
-
-    other = fingerprint("POST", "/v1/grids", {"name": "食堂"})
-    with pytest.raises(ApiError) as reused:
-        await store.run(owner="u", key="k", request_fingerprint=other, write=write)
-    assert reused.value.status_code == 422
-    # Keys belong to their owner: another user may use the same key.
-    mine = await store.run(owner="v", key="k", request_fingerprint=other, write=write)
-    assert mine.status_code == 201
-    assert runs == [1, 1]
-
-
-async def test_old_answers_are_purged_in_the_background_and_recent_ones_kept(
-    db: AsyncDatabase[dict],
-) -> None:
-    store = IdempotencyStore(db.idempotency_keys)
-
-    async def write() -> tuple[int, dict]:
-        return 201, {"ok": True}
-
-    for key in ("old", "recent"):
-        await store.run(owner="u", key=key, request_fingerprint="f", write=write)
-    await db.idempotency_keys.update_one(
-        {"_id": "u\x1fold"}, {"$set": {"created_at": utc_now() - timedelta(days=30)}}
-    )
-    purging = asyncio.create_task(store.keep_purged(timedelta(days=14), every_seconds=0.05))
-    try:
-
-        async def only_recent_left() -> bool:
-            ids = [doc["_id"] async for doc in db.idempotency_keys.find({})]
-            return ids == ["u\x1frecent"]
-
-        await wait_until(only_recent_left, timeout=10, what="the old answer to be purged")
-    finally:
-        purging.cancel()
-
-
-async def test_failed_write_frees_the_key_for_a_retry(db: AsyncDatabase[dict]) -> None:
-    store = IdempotencyStore(db.idempotency_keys)
-    same = fingerprint("POST", "/x", {})
-
-    async def fails() -> tuple[int, dict]:
-        raise RuntimeError("database down")
-
-    async def works() -> tuple[int, dict]:
-        return 201, {"ok": True}
-
-    with pytest.raises(RuntimeError):
-        await store.run(owner="u", key="k", request_fingerprint=same, write=fails)
-    assert (
-        await store.run(owner="u", key="k", request_fingerprint=same, write=works)
-    ).status_code == 201
 
 
 async def test_presigned_put_then_get(object_store: ObjectStore, bucket: str) -> None:

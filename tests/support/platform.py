@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from shared import keyvalue
+from shared.idempotency import IdempotencyStore
 from tests.support.servers import InfraEnv, RabbitAdmin, unique_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,6 +133,7 @@ class Platform:
             "XIAOAN_ENV": "test",
             "XIAOAN_LOG_LEVEL": "INFO",
             "MONGO_URL": infra.mongo_url,
+            "REDIS_URL": infra.redis_url,
             "AMQP_URL": infra.amqp_url_for(vhost),
             "S3_ENDPOINT": infra.s3_endpoint,
             "S3_ACCESS_KEY": infra.s3_access_key,
@@ -143,8 +146,11 @@ class Platform:
             # The phone page (served by intake) and the QR codes it opens.
             "HAZARD_INTAKE_REGISTRY_PUBLIC_URL": f"http://127.0.0.1:{ports['grid_registry']}",
             "HAZARD_INTAKE_MEDIA_PUBLIC_URL": f"http://127.0.0.1:{ports['media_storage']}",
-            # Intake's shared table of report keys: one per platform, gone with its directory.
-            "HAZARD_INTAKE_KEY_LEDGER_PATH": str(workdir / "hazard_intake.keys"),
+            # Bursts of a thousand reports from one demo login are the tests' own doing; the
+            # throttles themselves are tested on a platform with the defaults
+            # (tests/e2e/test_throttling.py).
+            "HAZARD_INTAKE_REPORTS_PER_USER": "100000/minute",
+            "HAZARD_INTAKE_CHECKINS_PER_USER": "100000/minute",
             "GRID_REGISTRY_QR_BASE_URL": f"http://127.0.0.1:{ports['hazard_intake']}/q",
             # The command centre's page opens a hazard and its photos from these.
             "COMMAND_CENTRE_CASES_PUBLIC_URL": f"http://127.0.0.1:{ports['hazard_cases']}",
@@ -217,6 +223,18 @@ class Platform:
         """Return the database name of service `name`."""
         prefix = SERVICES[name]
         return self.services[name].env[f"{prefix}MONGO_DB"]
+
+    async def forget_idempotency_key(self, name: str, owner: str, key: str) -> None:
+        """Delete the answer service `name` keeps for `owner`'s `key`, as its expiry would."""
+        client = keyvalue.connect(self.infra.redis_url)
+        # The prefix a service's settings give its keys (CommonSettings.key_prefix).
+        store = IdempotencyStore(
+            client, prefix=f"xiaoan:{self.database(name)}:", retention_seconds=1
+        )
+        try:
+            assert await client.delete(store.record_name(owner, key)) == 1, f"no answer for {key}"
+        finally:
+            await client.aclose()
 
 
 async def _vhost(infra: InfraEnv, name: str, create: bool) -> None:

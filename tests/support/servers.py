@@ -18,6 +18,7 @@ class InfraEnv:
     amqp_url: str
     management_url: str
     mongo_url: str
+    redis_url: str
     s3_endpoint: str
     s3_access_key: str
     s3_secret_key: str
@@ -29,7 +30,13 @@ class InfraEnv:
         """Read the environment, or explain how to start the servers."""
         missing = [
             name
-            for name in ("AMQP_URL", "RABBITMQ_MANAGEMENT_URL", "MONGO_URL", "S3_ENDPOINT")
+            for name in (
+                "AMQP_URL",
+                "RABBITMQ_MANAGEMENT_URL",
+                "MONGO_URL",
+                "REDIS_URL",
+                "S3_ENDPOINT",
+            )
             if not os.environ.get(name)
         ]
         if missing:
@@ -41,6 +48,7 @@ class InfraEnv:
             amqp_url=os.environ["AMQP_URL"],
             management_url=os.environ["RABBITMQ_MANAGEMENT_URL"],
             mongo_url=os.environ["MONGO_URL"],
+            redis_url=os.environ["REDIS_URL"],
             s3_endpoint=os.environ["S3_ENDPOINT"],
             s3_access_key=os.environ.get("S3_ACCESS_KEY", ""),
             s3_secret_key=os.environ.get("S3_SECRET_KEY", ""),

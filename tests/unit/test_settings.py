@@ -12,6 +12,7 @@ from shared.settings import CommonSettings
 
 SAFE = {
     "AMQP_URL": "amqp://xiaoan:long-secret@rabbit:5672/",
+    "REDIS_URL": "redis://:another-long-secret@redis:6379/0",
     "S3_SECRET_KEY": "a-real-secret-value",
     "JWT_PUBLIC_KEY_FILE": "/etc/xiaoan/jwt-public.pem",
 }
@@ -22,6 +23,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         "XIAOAN_ENV",
         "AMQP_URL",
+        "REDIS_URL",
         "S3_SECRET_KEY",
         "JWT_PUBLIC_KEY_FILE",
         "JWT_PRIVATE_KEY_FILE",
@@ -40,6 +42,8 @@ def test_prod_is_the_default_and_accepts_real_secrets(monkeypatch: pytest.Monkey
     ("name", "value", "complaint"),
     [
         ("AMQP_URL", "amqp://guest:guest@rabbit:5672/", "guest account"),
+        ("REDIS_URL", "redis://redis:6379/0", "REDIS_URL has no password"),
+        ("REDIS_URL", None, "REDIS_URL has no password"),
         ("S3_SECRET_KEY", "minioadmin", "S3_SECRET_KEY"),
         ("JWT_PUBLIC_KEY_FILE", None, "JWT_PUBLIC_KEY_FILE"),
     ],

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.grid_registry import targets
 from services.grid_registry.audit import repository
+from services.grid_registry.people import service as people
 from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db
@@ -30,17 +31,23 @@ class AuditRecord(BaseModel):
     after: Any
 
 
-@router.get("", response_model=list[AuditRecord], summary="The changes of a grid or risk point")
+@router.get(
+    "", response_model=list[AuditRecord], summary="The changes of a grid, risk point or person"
+)
 async def audit_trail(
     principal: CurrentUser,
     db: Db,
-    target_kind: Annotated[targets.TargetKind, Query()],
+    target_kind: Annotated[Literal["grid", "point", "person"], Query()],
     target_id: Annotated[str, Query(max_length=64)],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditRecord]:
-    """Return the newest changes first (managers of the object's subtree only)."""
+    """Return the newest changes first (managers of the object's subtree only); a person's
+    trail holds the locks of their login after repeated wrong passwords."""
     require_manager(principal)
-    await targets.load(db, principal, target_kind, target_id)
+    if target_kind == "person":
+        await people.get(db=db, principal=principal, person_id=target_id)
+    else:
+        await targets.load(db, principal, target_kind, target_id)
     return [
         AuditRecord.model_validate(doc) for doc in await repository.for_target(db, target_id, limit)
     ]

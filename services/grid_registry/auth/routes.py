@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from services.grid_registry.auth.lockout import Lockouts, get_lockouts
 from services.grid_registry.auth.models import MeRead, TokenResponse
 from services.grid_registry.auth.service import authenticate
 from shared.auth import CurrentUser, TokenIssuer
@@ -21,13 +22,21 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
     "/token",
     response_model=TokenResponse,
     summary="Log in and get an access token accepted by every service",
+    responses={429: {"description": "Locked after repeated wrong passwords: see Retry-After"}},
 )
 async def issue_token(
-    request: Request, db: Db, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request,
+    db: Db,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    lockouts: Annotated[Lockouts, Depends(get_lockouts)],
 ) -> TokenResponse:
-    """Exchange a username and password for a bearer token."""
+    """Exchange a username and password for a bearer token (429 while the login or the
+    client's address is locked after repeated wrong passwords)."""
+    address = request.client.host if request.client else "unknown"
+    await lockouts.ensure_open(form.username, address)
     principal = await authenticate(db, form.username, form.password)
     if principal is None:
+        await lockouts.failed(db, form.username, address)
         raise ApiError(
             401,
             "invalid_credentials",
@@ -35,6 +44,7 @@ async def issue_token(
             "Wrong username or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    await lockouts.succeeded(form.username)
     issuer: TokenIssuer = request.app.state.token_issuer
     ttl = timedelta(minutes=request.app.state.settings.token_ttl_minutes)
     return TokenResponse(

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from services.hazard_intake.checkins import service
 from services.hazard_intake.checkins.models import (
@@ -16,25 +17,29 @@ from services.hazard_intake.checkins.models import (
     PatrolAccepted,
     PatrolCreate,
 )
-from services.hazard_intake.config import Settings
-from shared.auth import CurrentUser
+from services.hazard_intake.throttles import Throttles
+from shared.auth import CurrentUser, Principal
 from shared.dependencies import RuntimeDep
-from shared.idempotency import IdempotencyKeyHeader, require_key
+from shared.idempotency import IdempotencyKeyHeader, require_key, respond
 
 router = APIRouter(prefix="/v1", tags=["check-ins"])
 
-NOT_STORED: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Not stored yet: retry with the same Idempotency-Key"}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many check-ins from this user: retry after Retry-After seconds"},
+    503: {"description": "Not stored yet: retry with the same Idempotency-Key"},
 }
 
 
-def _intake(request: Request, runtime: RuntimeDep) -> service.Intake:
-    settings: Settings = request.app.state.settings
+async def _intake(request: Request, runtime: RuntimeDep, principal: Principal) -> service.Intake:
+    """Admit the caller (role, then rate) and return what a check-in needs."""
+    service.may_submit(principal)
+    throttles: Throttles = request.app.state.throttles
+    await throttles.checkins.take(principal.user_id)
     return service.Intake(
         db=runtime.db,
         broker=runtime.broker,
-        ledger=request.app.state.key_ledger,
-        max_age=timedelta(days=settings.key_retention_days),
+        keys=runtime.idempotency,
+        max_age=timedelta(hours=runtime.settings.idempotency_retention_hours),
     )
 
 
@@ -43,7 +48,7 @@ def _intake(request: Request, runtime: RuntimeDep) -> service.Intake:
     status_code=202,
     response_model=PatrolAccepted,
     summary="Check in a patrol of a risk point (巡查打卡) with the QR code scanned there",
-    responses=NOT_STORED,
+    responses=ANSWERS,
 )
 async def check_in_patrol(
     request: Request,
@@ -51,14 +56,11 @@ async def check_in_patrol(
     principal: CurrentUser,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> PatrolAccepted:
+) -> JSONResponse:
     """Accept a patrol: the QR code must be the point's current one, every check item answered."""
     key = require_key(idempotency_key)
-    service.may_submit(principal)
-    event = await service.check_in_patrol(
-        _intake(request, runtime), principal, key, patrol, request.url.path
-    )
-    return PatrolAccepted(patrol_id=event.patrol_id, any_problem=event.any_problem)
+    intake = await _intake(request, runtime, principal)
+    return await respond(service.check_in_patrol(intake, principal, key, patrol, request.url.path))
 
 
 @router.post(
@@ -66,7 +68,7 @@ async def check_in_patrol(
     status_code=202,
     response_model=HealthCheckAccepted,
     summary="Submit a class's morning or noon health check (晨午检)",
-    responses=NOT_STORED,
+    responses=ANSWERS,
 )
 async def submit_health_check(
     request: Request,
@@ -74,14 +76,13 @@ async def submit_health_check(
     principal: CurrentUser,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> HealthCheckAccepted:
+) -> JSONResponse:
     """Accept a health check whose counts add up, for a class or school in your scope."""
     key = require_key(idempotency_key)
-    service.may_submit(principal)
-    event = await service.submit_health_check(
-        _intake(request, runtime), principal, key, check, request.url.path
+    intake = await _intake(request, runtime, principal)
+    return await respond(
+        service.submit_health_check(intake, principal, key, check, request.url.path)
     )
-    return HealthCheckAccepted(health_check_id=event.health_check_id)
 
 
 @router.post(
@@ -89,7 +90,7 @@ async def submit_health_check(
     status_code=202,
     response_model=DutyCheckinAccepted,
     summary="Check in or out of a duty shift (值班签到/签退) at a school, township or bureau",
-    responses=NOT_STORED,
+    responses=ANSWERS,
 )
 async def check_in_duty(
     request: Request,
@@ -97,11 +98,8 @@ async def check_in_duty(
     principal: CurrentUser,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> DutyCheckinAccepted:
+) -> JSONResponse:
     """Accept a duty check-in or check-out at a grid in your scope."""
     key = require_key(idempotency_key)
-    service.may_submit(principal)
-    event = await service.check_in_duty(
-        _intake(request, runtime), principal, key, duty, request.url.path
-    )
-    return DutyCheckinAccepted(duty_checkin_id=event.duty_checkin_id)
+    intake = await _intake(request, runtime, principal)
+    return await respond(service.check_in_duty(intake, principal, key, duty, request.url.path))

@@ -1,8 +1,8 @@
 """Turning patrols, health checks and duty check-ins into events, and publishing them.
 
 Same contract as hazard reports: the id is derived from the user and the Idempotency-Key, the
-key's first body is remembered by the reports' key ledger (422 for another body), and the
-answer is sent only after RabbitMQ confirmed the event (503 otherwise: retry with the key).
+key's first answer is kept in the shared store (replayed on a retry, 422 for another body), and
+the answer is sent only after RabbitMQ confirmed the event (503 otherwise: retry with the key).
 What happens because of these events (missed patrols, absence alerts) is decided elsewhere.
 """
 
@@ -16,12 +16,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_intake.checkins import repository, rules
 from services.hazard_intake.checkins.models import (
+    DutyCheckinAccepted,
     DutyCheckinCreate,
+    HealthCheckAccepted,
     HealthCheckCreate,
+    PatrolAccepted,
     PatrolCreate,
 )
 from services.hazard_intake.reports import service as reports
-from services.hazard_intake.reports.ledger import KeyLedger
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, field_error
@@ -33,8 +35,9 @@ from shared.events import (
     PersonRef,
     qr_token_digest,
 )
+from shared.idempotency import IdempotencyStore, fingerprint
 from shared.ids import derived_id
-from shared.messaging import Broker, PublishFailed
+from shared.messaging import Broker
 from shared.vocabulary import GridLevel, Role
 
 Document = dict[str, Any]
@@ -42,11 +45,11 @@ Document = dict[str, Any]
 
 @dataclass(frozen=True)
 class Intake:
-    """What every check-in needs: where to publish, the key ledger, the copy of the registry."""
+    """What every check-in needs: where to publish, the keys' answers, the copy of the registry."""
 
     db: AsyncDatabase[Document]
     broker: Broker
-    ledger: KeyLedger
+    keys: IdempotencyStore
     max_age: timedelta  # how long keys are remembered: older submissions could double
 
 
@@ -65,16 +68,27 @@ def _me(principal: Principal) -> PersonRef:
     return PersonRef(person_id=principal.user_id, name=principal.name)
 
 
-async def _publish(intake: Intake, submission_id: str, body: Any, path: str, event: Event) -> None:
-    """Refuse a reused key, then publish and wait for the broker's confirm (503 if none)."""
-    body_fingerprint = reports.check_key(intake.ledger, submission_id, body, path)
+async def _publish_once(
+    intake: Intake,
+    principal: Principal,
+    key: str,
+    body: Any,
+    path: str,
+    event: Event,
+    accepted: Any,
+) -> tuple[int, Any]:
+    """Publish `event` once per Idempotency-Key (waiting for the broker's confirm, 503 if none)
+    and return the answer, `accepted`, or the first answer of a retry (Replayed)."""
+    body_fingerprint = fingerprint("POST", path, body)
     event = event.model_copy(update={"body_fingerprint": body_fingerprint})
-    # Every request with this key publishes (a retry may follow a publish that failed); the
-    # event id is derived, so consumers keep the first.
-    try:
-        await intake.broker.publish(event)
-    except PublishFailed as exc:
-        raise reports.not_stored() from exc
+
+    async def write() -> tuple[int, Any]:
+        await reports.publish(intake.broker, event)
+        return 202, accepted
+
+    return await intake.keys.once(
+        owner=principal.user_id, key=key, request_fingerprint=body_fingerprint, write=write
+    )
 
 
 async def _grid_in_scope(intake: Intake, principal: Principal, grid_id: str) -> Document:
@@ -105,7 +119,7 @@ async def point_for_token(intake: Intake, principal: Principal, scanned: str) ->
 
 async def check_in_patrol(
     intake: Intake, principal: Principal, key: str, patrol: PatrolCreate, path: str
-) -> PatrolCheckedIn:
+) -> tuple[int, Any]:
     """Check a patrol against the point's current token and check list; publish it."""
     point = await point_for_token(intake, principal, patrol.qr_token)
     now = utc_now()
@@ -127,13 +141,13 @@ async def check_in_patrol(
         checked_at=patrol.checked_at,
         received_at=now,
     )
-    await _publish(intake, patrol_id, patrol, path, event)
-    return event
+    accepted = PatrolAccepted(patrol_id=patrol_id, any_problem=event.any_problem)
+    return await _publish_once(intake, principal, key, patrol, path, event, accepted)
 
 
 async def submit_health_check(
     intake: Intake, principal: Principal, key: str, check: HealthCheckCreate, path: str
-) -> HealthCheckSubmitted:
+) -> tuple[int, Any]:
     """Check a health check against its class and the calendar; publish it."""
     grid = await _grid_in_scope(intake, principal, check.grid_id)
     class_name = rules.class_name_for(GridLevel(grid["level"]), grid["name"], check.class_name)
@@ -159,13 +173,13 @@ async def submit_health_check(
         checked_at=check.checked_at,
         received_at=now,
     )
-    await _publish(intake, health_check_id, check, path, event)
-    return event
+    accepted = HealthCheckAccepted(health_check_id=health_check_id)
+    return await _publish_once(intake, principal, key, check, path, event, accepted)
 
 
 async def check_in_duty(
     intake: Intake, principal: Principal, key: str, duty: DutyCheckinCreate, path: str
-) -> DutyCheckedIn:
+) -> tuple[int, Any]:
     """Check a duty check-in or check-out against its grid; publish it."""
     grid = await _grid_in_scope(intake, principal, duty.grid_id)
     rules.check_duty_level(GridLevel(grid["level"]))
@@ -188,5 +202,5 @@ async def check_in_duty(
         checked_at=checked_at,
         received_at=now,
     )
-    await _publish(intake, duty_checkin_id, duty, path, event)
-    return event
+    accepted = DutyCheckinAccepted(duty_checkin_id=duty_checkin_id)
+    return await _publish_once(intake, principal, key, duty, path, event, accepted)

@@ -20,7 +20,12 @@ router = APIRouter(prefix="/v1/open311/clients", tags=["open311 clients"])
     status_code=201,
     response_model=ClientCreated,
     summary="Register an Open311 client filing into a grid (answers its api_key once)",
-    responses={200: {"model": ClientCreated, "description": "A retry: the client, no api_key"}},
+    responses={
+        201: {
+            "description": "Registered; a retry with the same key answers 201 again, marked "
+            "Idempotent-Replayed, with the client but no api_key (it is never stored in clear)"
+        }
+    },
 )
 async def register_client(
     request: Request,
@@ -30,7 +35,7 @@ async def register_client(
     places: Places,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
-    """Register a client; a retry with the same key answers 200 without the api_key."""
+    """Register a client; a retry with the same key answers 201 again, without the api_key."""
     new, created = await clients.register(
         db=db,
         places=places,
@@ -42,7 +47,7 @@ async def register_client(
     headers = {"Cache-Control": "no-store"}
     if not new:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(jsonable_encoder(created), status_code=201 if new else 200, headers=headers)
+    return JSONResponse(jsonable_encoder(created), status_code=201, headers=headers)
 
 
 @router.get("", response_model=list[ClientRead], summary="Open311 clients of your area")

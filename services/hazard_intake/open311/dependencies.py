@@ -1,4 +1,4 @@
-"""Request dependencies of the Open311 door: intake's places, its key ledger, operators."""
+"""Request dependencies of the Open311 door: intake's places, operators."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.hazard_intake.places.cache import PlaceCache
-from services.hazard_intake.reports.ledger import KeyLedger
 from shared.auth import Principal, require_roles
 from shared.vocabulary import Role
 
@@ -18,12 +17,5 @@ async def get_places(request: Request) -> PlaceCache:
     return places
 
 
-async def get_ledger(request: Request) -> KeyLedger:
-    """Return the ledger of report Idempotency-Keys (shared with POST /v1/reports)."""
-    ledger: KeyLedger = request.app.state.key_ledger
-    return ledger
-
-
 Places = Annotated[PlaceCache, Depends(get_places)]
-Ledger = Annotated[KeyLedger, Depends(get_ledger)]
 Operator = Annotated[Principal, Depends(require_roles(Role.COUNTY_OPERATOR))]

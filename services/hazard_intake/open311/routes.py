@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.hazard_intake.open311 import catalogue, clients, service
-from services.hazard_intake.open311.dependencies import Ledger, Places
+from services.hazard_intake.open311.dependencies import Places
 from services.hazard_intake.open311.errors import Open311Error, Open311Route
 from services.hazard_intake.open311.models import (
     Format,
@@ -21,8 +21,9 @@ from services.hazard_intake.open311.models import (
     form_schema,
 )
 from services.hazard_intake.open311.render import XML_MEDIA_TYPE, respond, to_wire, xml_bytes
+from services.hazard_intake.throttles import Throttles
 from shared.dependencies import Db, RuntimeDep
-from shared.idempotency import IdempotencyKeyHeader, require_key
+from shared.idempotency import IdempotencyKeyHeader, Replayed, require_key
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
 
@@ -125,25 +126,33 @@ async def create_request(
     format: FormatPath,
     db: Db,
     places: Places,
-    ledger: Ledger,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """File a hazard report for a registered client; retry with the same Idempotency-Key."""
     async with request.form() as form:
         client = await clients.authenticate(db, _text(form.get("api_key")))
+        throttles: Throttles = request.app.state.throttles
+        await throttles.open311.take(client["_id"])
         service_request = service.parse_form(form)
     key = require_key(idempotency_key) if idempotency_key and idempotency_key.strip() else None
-    created = await service.file_request(
-        db=db,
-        places=places,
-        ledger=ledger,
-        broker=runtime.broker,
-        client=client,
-        form=service_request,
-        idempotency_key=key,
-    )
-    return respond(format, "service_requests", [created], status_code=201)
+    headers: dict[str, str] = {}
+    try:
+        status, created = await service.file_request(
+            db=db,
+            places=places,
+            keys=runtime.idempotency,
+            broker=runtime.broker,
+            client=client,
+            form=service_request,
+            idempotency_key=key,
+        )
+    except Replayed as replay:
+        status, created = replay.status, replay.body
+        headers["Idempotent-Replayed"] = "true"
+    answer = respond(format, "service_requests", [created], status_code=status)
+    answer.headers.update(headers)
+    return answer
 
 
 def _text(value: Any) -> str | None:

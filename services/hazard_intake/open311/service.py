@@ -1,7 +1,7 @@
 """Filing Open311 requests as intake reports, and reading them back without personal data.
 
-A request is checked like a report (the same place resolution, the same Idempotency-Key
-ledger), stored in the read model, published as ReportSubmitted and shown once the broker
+A request is checked like a report (the same place resolution; with an Idempotency-Key, the
+same store of first answers), stored in the read model, published as ReportSubmitted and shown once the broker
 confirmed. Its id is the report's id, which is also the hazard's id in hazard_cases.
 """
 
@@ -25,11 +25,9 @@ from services.hazard_intake.open311.models import (
 from services.hazard_intake.open311.render import DISPLAY_ZONE
 from services.hazard_intake.open311.status import CLOSED, OPEN, open311_status
 from services.hazard_intake.places.cache import Place, PlaceCache
-from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.models import ReportCreate
 from services.hazard_intake.reports.service import (
     build_event,
-    check_key,
     report_id_for,
     resolve_place,
 )
@@ -37,6 +35,7 @@ from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError
 from shared.events import GeoPoint
+from shared.idempotency import IdempotencyStore, fingerprint
 from shared.ids import new_id
 from shared.messaging import Broker, PublishFailed
 from shared.vocabulary import HazardStatus
@@ -146,13 +145,15 @@ async def file_request(
     *,
     db: AsyncDatabase[Document],
     places: PlaceCache,
-    ledger: KeyLedger,
+    keys: IdempotencyStore,
     broker: Broker,
     client: Document,
     form: ServiceRequestCreate,
     idempotency_key: str | None,
-) -> ServiceRequestCreated:
-    """File a request as a report; answer once the broker confirmed it (503 otherwise)."""
+) -> tuple[int, Any]:
+    """File a request as a report; answer (201, the created request) once the broker confirmed
+    it (503 otherwise). With an Idempotency-Key it is filed once: a retry gets the first
+    answer (Replayed), another body under the key is 422."""
     if form.jurisdiction_id is not None and form.jurisdiction_id != client["jurisdiction_id"]:
         raise Open311Error(
             400,
@@ -164,10 +165,31 @@ async def file_request(
     principal = clients.reporter(client)
     place = await _place(places, principal, report, names)
     report_id = report_id_for(principal, idempotency_key or new_id())
-    body_fingerprint = None
-    if idempotency_key:
-        payload = form.model_dump(exclude={"api_key"})
-        body_fingerprint = check_key(ledger, report_id, payload, FINGERPRINT_PATH)
+    if idempotency_key is None:
+        return await _file(db, broker, client, form, report, principal, place, report_id, None)
+    body_fingerprint = fingerprint("POST", FINGERPRINT_PATH, form.model_dump(exclude={"api_key"}))
+    return await keys.once(
+        owner=principal.user_id,
+        key=idempotency_key,
+        request_fingerprint=body_fingerprint,
+        write=lambda: _file(
+            db, broker, client, form, report, principal, place, report_id, body_fingerprint
+        ),
+    )
+
+
+async def _file(
+    db: AsyncDatabase[Document],
+    broker: Broker,
+    client: Document,
+    form: ServiceRequestCreate,
+    report: ReportCreate,
+    principal: Principal,
+    place: Place,
+    report_id: str,
+    body_fingerprint: str | None,
+) -> tuple[int, Any]:
+    """Store the request in the read model, publish its report, and mark it published."""
     now = utc_now()
     shown = open311_status(HazardStatus.REPORTED)
     await repository.insert_request(
@@ -212,7 +234,7 @@ async def file_request(
             headers={"Retry-After": "2"},
         ) from exc
     await repository.mark_published(db, report_id)
-    return ServiceRequestCreated(service_request_id=report_id, service_notice=NOTICE)
+    return 201, ServiceRequestCreated(service_request_id=report_id, service_notice=NOTICE)
 
 
 def to_read(doc: Document) -> ServiceRequestRead:

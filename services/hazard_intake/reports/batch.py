@@ -7,9 +7,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from services.hazard_intake.places.cache import PlaceCache
+from services.hazard_intake.places.cache import Place, PlaceCache
 from services.hazard_intake.reports import service
-from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.models import (
     BatchAccepted,
     BatchItem,
@@ -17,12 +16,9 @@ from services.hazard_intake.reports.models import (
     ReportCreate,
 )
 from shared.auth import Principal
-from shared.clock import utc_now
 from shared.errors import ApiError, ErrorBody, validation_details
-from shared.events import ReportSubmitted
-from shared.idempotency import fingerprint
-from shared.ids import derived_id
-from shared.messaging import Broker, PublishFailed
+from shared.idempotency import IdempotencyStore, Replayed
+from shared.messaging import Broker
 
 
 def _refused(index: int, key: str | None, error: ApiError) -> BatchItemResult:
@@ -44,17 +40,15 @@ def _invalid(index: int, key: str | None, exc: ValidationError) -> BatchItemResu
 
 async def accept_batch(
     *,
+    keys: IdempotencyStore,
     broker: Broker,
     places: PlaceCache,
-    ledger: KeyLedger,
     principal: Principal,
-    batch_key: str,
-    batch_fingerprint: str,
     items: list[dict[str, Any]],
 ) -> BatchAccepted:
-    """Check, key and publish every item; the batch's own key is checked first."""
+    """Check every item, then publish each once per its own Idempotency-Key, together."""
     results: dict[int, BatchItemResult] = {}
-    ready: list[tuple[int, BatchItem, ReportSubmitted, str]] = []
+    ready: list[tuple[int, BatchItem, ReportCreate, Place]] = []
     for index, raw in enumerate(items):
         key = raw.get("idempotency_key") if isinstance(raw.get("idempotency_key"), str) else None
         try:
@@ -67,38 +61,39 @@ async def accept_batch(
         except ApiError as exc:
             results[index] = _refused(index, key, exc)
             continue
-        report_id = service.report_id_for(principal, item.idempotency_key)
-        mine = fingerprint("POST", service.REPORT_PATH, report)
-        event = service.build_event(principal, report_id, report, place, mine)
-        ready.append((index, item, event, mine))
+        ready.append((index, item, report, place))
 
-    now = utc_now().timestamp()
-    batch_id = derived_id("report-batch", principal.user_id, batch_key)
-    if not ledger.first_use_matches(batch_id, batch_fingerprint, now):
-        raise service.key_reused()
-
-    to_publish = []
-    for index, item, event, mine in ready:
-        if ledger.first_use_matches(event.report_id, mine, now):
-            to_publish.append((index, item, event))
-        else:
-            results[index] = _refused(index, item.idempotency_key, service.key_reused())
     # Confirms are awaited together: the batch costs about one broker round trip.
     outcomes = await asyncio.gather(
-        *(broker.publish(event) for _, _, event in to_publish), return_exceptions=True
+        *(
+            service.submit(
+                keys=keys,
+                broker=broker,
+                principal=principal,
+                key=item.idempotency_key,
+                report=report,
+                place=place,
+            )
+            for _, item, report, place in ready
+        ),
+        return_exceptions=True,
     )
-    for (index, item, event), outcome in zip(to_publish, outcomes, strict=True):
-        if isinstance(outcome, PublishFailed):
-            results[index] = _refused(index, item.idempotency_key, service.not_stored())
+    for (index, item, _, _), outcome in zip(ready, outcomes, strict=True):
+        if isinstance(outcome, Replayed):
+            status, body = outcome.status, outcome.body
+        elif isinstance(outcome, ApiError):
+            results[index] = _refused(index, item.idempotency_key, outcome)
+            continue
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
-            results[index] = BatchItemResult(
-                index=index,
-                idempotency_key=item.idempotency_key,
-                status=202,
-                report_id=event.report_id,
-            )
+            status, body = outcome
+        results[index] = BatchItemResult(
+            index=index,
+            idempotency_key=item.idempotency_key,
+            status=status,
+            report_id=body["report_id"],
+        )
     ordered = [results[index] for index in range(len(items))]
     accepted = sum(1 for result in ordered if result.status == 202)
     return BatchAccepted(accepted=accepted, rejected=len(ordered) - accepted, results=ordered)

@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from services.hazard_intake.reports import batch, service
-from services.hazard_intake.reports.ledger import KeyLedger
 from services.hazard_intake.reports.models import (
     BatchAccepted,
     ReportAccepted,
     ReportBatch,
     ReportCreate,
 )
+from services.hazard_intake.throttles import Throttles
 from shared.auth import CurrentUser, Principal
 from shared.dependencies import RuntimeDep
 from shared.errors import ApiError
-from shared.idempotency import IdempotencyKeyHeader, fingerprint, require_key
-from shared.messaging import PublishFailed
+from shared.idempotency import IdempotencyKeyHeader, fingerprint, require_key, respond
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
-NOT_STORED: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Not stored yet: retry with the same Idempotency-Key"}
+ANSWERS: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many reports from this user: retry after Retry-After seconds"},
+    503: {"description": "Not stored yet: retry with the same Idempotency-Key"},
 }
 
 
@@ -39,7 +40,7 @@ def _may_report(principal: Principal) -> None:
     status_code=202,
     response_model=ReportAccepted,
     summary="Report a hazard (retry with the same Idempotency-Key until you get a 2xx)",
-    responses=NOT_STORED,
+    responses=ANSWERS,
 )
 async def submit_report(
     request: Request,
@@ -47,29 +48,30 @@ async def submit_report(
     principal: CurrentUser,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> ReportAccepted:
+) -> JSONResponse:
     """Accept a report; the same key always yields the same report id, never a second report."""
     key = require_key(idempotency_key)
     _may_report(principal)
+    throttles: Throttles = request.app.state.throttles
+    await throttles.reports.take(principal.user_id)
     place = await service.resolve_place(request.app.state.places, principal, report)
-    report_id = service.report_id_for(principal, key)
-    ledger: KeyLedger = request.app.state.key_ledger
-    body_fingerprint = service.check_key(ledger, report_id, report, service.REPORT_PATH)
-    # Every request with this key publishes (a retry may follow a publish that failed); the
-    # event id and report id are the same each time, and the case service keeps the first.
-    event = service.build_event(principal, report_id, report, place, body_fingerprint)
-    try:
-        await runtime.broker.publish(event)
-    except PublishFailed as exc:
-        raise service.not_stored() from exc
-    return ReportAccepted(report_id=report_id)
+    return await respond(
+        service.submit(
+            keys=runtime.idempotency,
+            broker=runtime.broker,
+            principal=principal,
+            key=key,
+            report=report,
+            place=place,
+        )
+    )
 
 
 @router.post(
     "/batch",
     response_model=BatchAccepted,
     summary="Send up to 100 reports queued offline; each is accepted or refused on its own",
-    responses=NOT_STORED,
+    responses=ANSWERS,
 )
 async def submit_batch(
     request: Request,
@@ -77,17 +79,29 @@ async def submit_batch(
     principal: CurrentUser,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
-) -> BatchAccepted:
-    """Accept queued reports; resend the items answered 503 (with their same keys)."""
+) -> JSONResponse:
+    """Accept queued reports; resend the items answered 503 (with their same keys) in a new
+    batch. A retry of this batch with its key replays the first answer."""
     key = require_key(idempotency_key)
     _may_report(principal)
-    return await batch.accept_batch(
-        broker=runtime.broker,
-        places=request.app.state.places,
-        ledger=request.app.state.key_ledger,
-        principal=principal,
-        batch_key=key,
-        # The items are free-form JSON objects: fingerprint them with sorted keys.
-        batch_fingerprint=fingerprint("POST", request.url.path, reports.model_dump(mode="json")),
-        items=reports.reports,
+    throttles: Throttles = request.app.state.throttles
+    await throttles.reports.take(principal.user_id, cost=max(1, len(reports.reports)))
+    places = request.app.state.places
+
+    async def write() -> tuple[int, Any]:
+        accepted = await batch.accept_batch(
+            keys=runtime.idempotency,
+            broker=runtime.broker,
+            places=places,
+            principal=principal,
+            items=reports.reports,
+        )
+        return 200, accepted
+
+    # The items are free-form JSON objects: fingerprint them with sorted keys.
+    return await runtime.idempotency.run(
+        owner=principal.user_id,
+        key=key,
+        request_fingerprint=fingerprint("POST", request.url.path, reports.model_dump(mode="json")),
+        write=write,
     )

@@ -1,33 +1,24 @@
-"""Turning a report into a ReportSubmitted event; no business decisions happen here."""
+"""Turning a report into a ReportSubmitted event and publishing it once per Idempotency-Key;
+no business decisions happen here."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from services.hazard_intake.places.cache import Place, PlaceCache
-from services.hazard_intake.reports.ledger import KeyLedger
-from services.hazard_intake.reports.models import ReportCreate
+from services.hazard_intake.reports.models import ReportAccepted, ReportCreate
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, field_error
-from shared.events import PersonRef, ReportSubmitted
-from shared.idempotency import fingerprint
+from shared.events import Event, PersonRef, ReportSubmitted
+from shared.idempotency import IdempotencyStore, fingerprint
 from shared.ids import derived_id
+from shared.messaging import Broker, PublishFailed
 from shared.vocabulary import Role
 
 # Fingerprinted with every report key: fixed, so one report gets one fingerprint whichever way
-# it came in (alone, in an offline batch, through the fast lane) and behind any proxy prefix.
+# it came in (alone or in an offline batch) and behind any proxy prefix.
 REPORT_PATH = "/v1/reports"
-
-
-def key_reused() -> ApiError:
-    """Build the 422 answering a key first used with another body (IETF draft semantics)."""
-    return ApiError(
-        422,
-        "idempotency_key_reused",
-        "该 Idempotency-Key 已用于内容不同的上报",
-        "This Idempotency-Key was already used for a different report",
-    )
 
 
 def not_stored() -> ApiError:
@@ -41,13 +32,39 @@ def not_stored() -> ApiError:
     )
 
 
-def check_key(ledger: KeyLedger, report_id: str, report: Any, path: str) -> str:
-    """Answer 422 if this Idempotency-Key was first used with another report; else return the
-    report's fingerprint (carried by its event, so a reuse the ledger missed is found later)."""
-    mine = fingerprint("POST", path, report)
-    if not ledger.first_use_matches(report_id, mine, utc_now().timestamp()):
-        raise key_reused()
-    return mine
+async def publish(broker: Broker, event: Event) -> None:
+    """Publish and wait for the broker's confirm; answer 503 (retry with the key) without one."""
+    try:
+        await broker.publish(event)
+    except PublishFailed as exc:
+        raise not_stored() from exc
+
+
+async def submit(
+    *,
+    keys: IdempotencyStore,
+    broker: Broker,
+    principal: Principal,
+    key: str,
+    report: ReportCreate,
+    place: Place,
+) -> tuple[int, Any]:
+    """Publish the report once per Idempotency-Key and return the answer (status, body).
+
+    A retry gets the first answer (Replayed); the same key with another report is 422. The
+    event carries the body's fingerprint, so a reuse the store no longer knows (its answer
+    expired) is still found by the case service.
+    """
+    report_id = report_id_for(principal, key)
+    body_fingerprint = fingerprint("POST", REPORT_PATH, report)
+
+    async def write() -> tuple[int, Any]:
+        await publish(broker, build_event(principal, report_id, report, place, body_fingerprint))
+        return 202, ReportAccepted(report_id=report_id)
+
+    return await keys.once(
+        owner=principal.user_id, key=key, request_fingerprint=body_fingerprint, write=write
+    )
 
 
 def may_report(principal: Principal) -> bool:
