@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.agency_integration.deliveries.targets import TargetPolicy, parse_allow_list
 from shared.settings import CommonSettings
 
 
@@ -24,6 +25,15 @@ class Settings(CommonSettings):
     # Back-off between delivery attempts (Standard Webhooks suggests growing waits up to a day).
     webhook_retry_seconds: tuple[float, ...] = (5, 30, 120, 600, 1800, 7200, 18000, 36000)
     delivery_poll_seconds: float = Field(0.5, gt=0)
+    webhook_allowed_targets: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Internal webhook targets this deployment permits, as a JSON list of host names "
+            "(matched exactly, whatever they resolve to), addresses and CIDR networks; "
+            "loopback, private, link-local and reserved ones are refused otherwise (loopback "
+            "is permitted in dev and test modes; metadata endpoints never are)"
+        ),
+    )
     demo_data: bool = Field(False, description="Seed the demo police liaison (dev mode only)")
 
     @model_validator(mode="after")
@@ -31,3 +41,12 @@ class Settings(CommonSettings):
         if self.demo_data and not self.is_dev:
             raise ValueError("refusing demo data outside dev mode")
         return self
+
+    @model_validator(mode="after")
+    def _allow_list_reads(self) -> Self:
+        parse_allow_list(self.webhook_allowed_targets)  # a bad entry fails start-up
+        return self
+
+    def webhook_targets(self) -> TargetPolicy:
+        """Return the policy webhook URLs are checked against, at registration and delivery."""
+        return TargetPolicy.build(self.webhook_allowed_targets, allow_loopback=self.is_dev)
