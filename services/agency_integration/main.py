@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 retry_seconds=settings.webhook_retry_seconds,
                 poll_seconds=settings.delivery_poll_seconds,
                 timeout_seconds=settings.webhook_timeout_seconds,
+                targets=settings.webhook_targets(),
             )
             runtime.run_in_background(worker.run)
             runtime.mark_ready(app)

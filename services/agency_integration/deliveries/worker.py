@@ -1,4 +1,9 @@
-"""Sends due webhook deliveries, signed, with retries and back-off."""
+"""Sends due webhook deliveries, signed, with retries and back-off, to permitted targets only.
+
+A target the policy refuses (`deliveries/targets.py`: a loopback, private or metadata address,
+found by resolving the name at the moment of sending) fails the delivery for good with the
+reason: retrying would only knock on the same internal door again.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.agency_integration.agencies import repository as agencies
 from services.agency_integration.deliveries import repository, signing
+from services.agency_integration.deliveries.sending import (
+    ResolutionFailed,
+    Resolver,
+    post_pinned,
+    resolve_system,
+)
+from services.agency_integration.deliveries.targets import TargetPolicy, TargetRefused
 from shared.clock import utc_now
 from shared.observability.metrics import ServiceMetrics
 
@@ -32,9 +44,13 @@ class DeliveryWorker:
         retry_seconds: tuple[float, ...],
         poll_seconds: float,
         timeout_seconds: float,
+        targets: TargetPolicy,
+        resolve: Resolver = resolve_system,
     ) -> None:
         self.db = db
         self.client = client
+        self.targets = targets
+        self.resolve = resolve
         self.retry_seconds = retry_seconds
         self.poll_seconds = poll_seconds
         # The lease outlives one attempt, so a crashed attempt is retried, never run twice.
@@ -70,12 +86,21 @@ class DeliveryWorker:
         timestamp = int(utc_now().timestamp())
         headers = signing.headers(agency["webhook_secret"], delivery["_id"], timestamp, body)
         try:
-            response = await self.client.post(
-                agency["webhook_url"], content=body, headers=headers, timeout=self.timeout
+            response = await post_pinned(
+                self.client,
+                agency["webhook_url"],
+                content=body,
+                headers=headers,
+                timeout=self.timeout,
+                policy=self.targets,
+                resolve=self.resolve,
             )
             ok = 200 <= response.status_code < 300
             error = "" if ok else f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
+        except TargetRefused as exc:
+            await self._refuse(delivery, exc)
+            return True
+        except (httpx.HTTPError, ResolutionFailed, TimeoutError) as exc:
             ok, error = False, repr(exc)
         if ok:
             await repository.record_success(self.db, delivery["_id"], utc_now())
@@ -91,3 +116,10 @@ class DeliveryWorker:
         self._sent.labels("failed" if next_at is None else "retrying").inc()
         log.warning("webhook attempt failed", extra={"delivery": delivery["_id"], "error": error})
         return True
+
+    async def _refuse(self, delivery: Document, refused: TargetRefused) -> None:
+        """Fail a delivery whose target the policy refuses, for good, saying why."""
+        reason = f"refused: {refused.message_en}"
+        await repository.record_failure(self.db, delivery["_id"], reason, None)
+        self._sent.labels("refused").inc()
+        log.warning("webhook target refused", extra={"delivery": delivery["_id"], "error": reason})
