@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from services.agency_integration.agencies import service
 from services.agency_integration.agencies.models import AgencyCreate, AgencyRead
+from services.agency_integration.config import Settings
+from services.agency_integration.deliveries.targets import TargetPolicy
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
+
+
+async def get_webhook_targets(request: Request) -> TargetPolicy:
+    """Return the policy webhook URLs are checked against (from the service's settings)."""
+    settings: Settings = request.app.state.settings
+    return settings.webhook_targets()
+
+
+WebhookTargets = Annotated[TargetPolicy, Depends(get_webhook_targets)]
 
 
 @router.post(
@@ -26,12 +39,15 @@ async def create_agency(
     principal: CurrentUser,
     db: Db,
     idempotency: Idempotency,
+    targets: WebhookTargets,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Register an agency for your area; retries with the same key replay the same answer."""
 
     async def write() -> tuple[int, AgencyRead]:
-        return 201, await service.create(db=db, principal=principal, agency_in=agency_in)
+        return 201, await service.create(
+            db=db, principal=principal, agency_in=agency_in, targets=targets
+        )
 
     return await idempotency.answer(
         request, owner=principal.user_id, key=idempotency_key, payload=agency_in, write=write

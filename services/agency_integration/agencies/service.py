@@ -10,9 +10,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.agency_integration.agencies import repository
 from services.agency_integration.agencies.models import AgencyCreate, AgencyRead
+from services.agency_integration.deliveries.targets import TargetPolicy, TargetRefused
 from shared.auth import Principal
 from shared.clock import utc_now
-from shared.errors import ApiError, not_found
+from shared.errors import ApiError, field_error, not_found
 from shared.ids import new_id
 from shared.vocabulary import Role
 
@@ -38,8 +39,26 @@ def to_read(doc: Document, *, with_secret: bool = False) -> AgencyRead:
     )
 
 
+def check_webhook_url(*, targets: TargetPolicy, url: str) -> None:
+    """Refuse (422 on `webhook_url`) a URL aimed at a target the deployment does not permit.
+
+    Only what the URL itself shows is checked here; the addresses its host name resolves to
+    are checked again at every delivery (deliveries/sending.py).
+    """
+    try:
+        targets.check_url(url)
+    except TargetRefused as refused:
+        raise field_error(
+            "webhook_url", refused.code, refused.message_zh, refused.message_en
+        ) from refused
+
+
 async def create(
-    *, db: AsyncDatabase[Document], principal: Principal, agency_in: AgencyCreate
+    *,
+    db: AsyncDatabase[Document],
+    principal: Principal,
+    agency_in: AgencyCreate,
+    targets: TargetPolicy,
 ) -> AgencyRead:
     """Register an agency for the caller's area (county operators only)."""
     if not principal.has_role(Role.COUNTY_OPERATOR) or not principal.scope:
@@ -49,6 +68,8 @@ async def create(
             "只有教育局操作员可以登记外部单位",
             "Only county operators register agencies",
         )
+    if agency_in.webhook_url is not None:
+        check_webhook_url(targets=targets, url=str(agency_in.webhook_url))
     doc: Document = {
         "_id": new_id(),
         "name": agency_in.name,
