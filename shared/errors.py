@@ -21,6 +21,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.fields import PATTERN_MESSAGES
+
 log = logging.getLogger(__name__)
 
 
@@ -157,6 +159,20 @@ def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[ErrorDetail]
             details.append(
                 ErrorDetail(
                     field=field, location=location, code="invalid", message_zh=zh, message_en=en
+                )
+            )
+            continue
+        # The field types' own patterns (shared.fields) say what they refuse in both languages.
+        pattern = (error.get("ctx") or {}).get("pattern")
+        if error.get("type") == "string_pattern_mismatch" and pattern in PATTERN_MESSAGES:
+            zh, en = PATTERN_MESSAGES[pattern]
+            details.append(
+                ErrorDetail(
+                    field=field,
+                    location=location,
+                    code="string_pattern_mismatch",
+                    message_zh=zh,
+                    message_en=en,
                 )
             )
             continue
