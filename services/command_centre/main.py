@@ -14,6 +14,8 @@ from fastapi.staticfiles import StaticFiles
 
 from services.command_centre.activity import handlers as activity_handlers
 from services.command_centre.activity import repository as activity
+from services.command_centre.alerts import handlers as alert_handlers
+from services.command_centre.alerts import repository as alerts
 from services.command_centre.board import handlers as board_handlers
 from services.command_centre.board import repository as board
 from services.command_centre.board.routes import router as board_router
@@ -23,7 +25,11 @@ from services.command_centre.page.routes import router as page_router
 from shared.app import create_service_app, serve
 from shared.runtime import open_runtime
 
-INDEXES = {board.COLLECTION: board.INDEXES, activity.COLLECTION: activity.INDEXES}
+INDEXES = {
+    board.COLLECTION: board.INDEXES,
+    activity.COLLECTION: activity.INDEXES,
+    alerts.COLLECTION: alerts.INDEXES,
+}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -35,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
             board_handlers.subscribe(runtime.broker, runtime.db)
             activity_handlers.subscribe(runtime.broker, runtime.db)
+            alert_handlers.subscribe(runtime.broker, runtime.db)
             await runtime.broker.start_consuming()
             runtime.mark_ready(app)
             yield

@@ -51,13 +51,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
-            relay = await runtime.start_outbox_relay(app, [hazards.COLLECTION])
+            relay = await runtime.start_outbox_relay(app, [hazards.COLLECTION, parked.COLLECTION])
             policies = deadlines.PolicyBook(runtime.db)
             app.state.policies = policies
             window = timedelta(hours=settings.duplicate_window_hours)
             handlers.subscribe(runtime.broker, runtime.db, relay, policies, window)
             stats_handlers.subscribe(runtime.broker, runtime.db)
-            parked_handlers.subscribe(runtime.broker, runtime.db)
+            parked_handlers.subscribe(runtime.broker, runtime.db, relay, runtime.metrics)
             runtime.run_in_background(lambda: stats_service.keep_current(runtime.db, 0.5))
             await runtime.broker.start_consuming()
             interval = settings.timer_interval_seconds

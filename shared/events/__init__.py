@@ -14,6 +14,8 @@ from shared.events.cases import (
     HazardEscalated,
     HazardOpened,
     HazardTransitioned,
+    ParkedMessageKept,
+    ParkedMessageResolved,
     ReportKeyReused,
     ReportLinked,
 )
@@ -64,6 +66,8 @@ __all__ = [
     "IllStudent",
     "MediaRejected",
     "MediaStored",
+    "ParkedMessageKept",
+    "ParkedMessageResolved",
     "PatrolCheckedIn",
     "PersonRef",
     "ReportKeyReused",

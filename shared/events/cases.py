@@ -28,6 +28,11 @@ class HazardOpened(Event, routing_key="hazard_cases.hazard.opened"):
     status: HazardStatus
     reported_at: datetime
     photo_ids: tuple[str, ...] = Field((), description="The report's photos (media ids)")
+    flag_reason: str | None = Field(
+        None,
+        description="Set when the county must look at it at once: why it could not be "
+        "assigned (its place's data could not be read)",
+    )
     version: int = Field(description="Hazard version after this change; newer wins")
 
 
@@ -130,3 +135,29 @@ class AgencyAnswerNoted(Event, routing_key="hazard_cases.agency_answer.noted"):
     kind: DispositionKind
     note: str = Field(description="What the agency wrote, as written")
     acted_at: datetime
+
+
+class ParkedMessageKept(Event, routing_key="hazard_cases.parked_message.kept"):
+    """A service gave up on a message after its retries; it waits for a county operator."""
+
+    parked_id: str
+    service: str = Field(description="The service whose handler gave up")
+    queue: str
+    event_type: str | None
+    hazard_id: str | None = Field(description="The hazard it concerns (flagged), if it says")
+    grid_path: str | None
+    error: str
+    parked_at: datetime
+    sequence: int = Field(description="Changes of this parked message so far; newer wins")
+
+
+class ParkedMessageResolved(Event, routing_key="hazard_cases.parked_message.resolved"):
+    """An operator dealt with a parked message (replayed it, or judged it harmless)."""
+
+    parked_id: str
+    grid_path: str | None
+    resolved_by: PersonRef
+    replayed: bool = Field(description="Sent back to the queue that gave up on it")
+    note: str
+    resolved_at: datetime
+    sequence: int = Field(description="Changes of this parked message so far; newer wins")

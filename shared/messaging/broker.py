@@ -171,7 +171,11 @@ class Broker:
         self._exchanges[
             topology.exchange_name(self.service)
         ] = await topology.declare_producer_exchange(channel, self.service)
-        for name in (topology.DELAY_EXCHANGE, topology.DEAD_LETTER_EXCHANGE):
+        for name in (
+            topology.DELAY_EXCHANGE,
+            topology.DEAD_LETTER_EXCHANGE,
+            topology.REQUEUE_EXCHANGE,
+        ):
             self._exchanges[name] = await channel.get_exchange(name, ensure=False)
 
     def subscribe(
@@ -293,6 +297,23 @@ class Broker:
             topology.exchange_name(self.service), encoded.routing_key, message
         )
         self._published.labels(encoded.routing_key).inc()
+
+    async def replay(self, queue: str, body: bytes, *, message_id: str | None) -> None:
+        """Send a parked message back to the handler queue that gave up on it, as a first
+        attempt (its handler is idempotent: a message handled before changes nothing)."""
+        message = aio_pika.Message(
+            body,
+            content_type=CLOUDEVENTS_CONTENT_TYPE,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=message_id,
+            app_id=self.service,
+            headers={
+                topology.CORRELATION_HEADER: current_correlation_id() or "",
+                topology.ATTEMPT_HEADER: 1,
+            },
+        )
+        # The requeue exchange routes by handler queue name to that queue only.
+        await self._confirmed_publish(topology.REQUEUE_EXCHANGE, queue, message)
 
     async def _confirmed_publish(
         self, exchange: str, routing_key: str, message: aio_pika.Message

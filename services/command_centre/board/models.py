@@ -28,6 +28,9 @@ class BoardRow(BaseModel):
     rectify_by: datetime | None = Field(None, description="The rectification deadline")
     escalation_level: int = Field(0, description="Levels the hazard has climbed (overdue)")
     escalated_to: PersonRef | None = None
+    flag_reason: str | None = Field(
+        None, description="Why the county must look at it now (its place could not be read)"
+    )
     reported_at: datetime
     updated_at: datetime
 
@@ -39,8 +42,29 @@ class BoardCounts(BaseModel):
     by_status: dict[str, int]
 
 
+class ParkedAlert(BaseModel):
+    """A message a service gave up on, waiting for an operator (/v1/parked-messages)."""
+
+    parked_id: str
+    service: str
+    queue: str
+    hazard_id: str | None
+    error: str
+    parked_at: datetime
+
+
+class ParkedAlerts(BaseModel):
+    """The failed messages of the operator's area still waiting, the newest first."""
+
+    count: int
+    latest: list[ParkedAlert]
+
+
 class Board(BaseModel):
     """What the live page polls."""
 
     rows: list[BoardRow]
     counts: BoardCounts
+    alerts: ParkedAlerts | None = Field(
+        None, description="Failed messages waiting (county operators only)"
+    )

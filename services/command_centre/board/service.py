@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.command_centre.alerts import service as alerts
 from services.command_centre.board import repository
 from services.command_centre.board.models import Board, BoardCounts, BoardRow
 from shared.auth import Principal, scope_filter
@@ -34,6 +35,7 @@ async def on_opened(db: AsyncDatabase[Document], event: HazardOpened) -> None:
         "point_name": event.point_name,
         "reporter": event.reporter.model_dump(),
         "reported_at": event.reported_at,
+        "flag_reason": event.flag_reason,
     }
     state = {"status": event.status.value, "assignee": None, "updated_at": utc_now()}
     if not await repository.apply(db, event.hazard_id, event.version, {**facts, **state}):
@@ -53,6 +55,7 @@ async def on_assigned(db: AsyncDatabase[Document], event: HazardAssigned) -> Non
             "point_name": event.point_name,
             "status": event.status.value,
             "assignee": event.assignee.model_dump(),
+            "flag_reason": None,  # assigned: its place reads again
             "updated_at": utc_now(),
         },
     )
@@ -108,6 +111,7 @@ def _to_row(doc: Document) -> BoardRow:
         rectify_by=doc.get("rectify_by"),
         escalation_level=int(doc.get("escalation_level", 0)),
         escalated_to=doc.get("escalated_to"),
+        flag_reason=doc.get("flag_reason"),
         reported_at=doc["reported_at"],
         updated_at=doc["updated_at"],
     )
@@ -123,4 +127,8 @@ async def board_for(db: AsyncDatabase[Document], principal: Principal, limit: in
     query = {"$and": [scope_filter(principal), {"reported_at": {"$exists": True}}]}
     rows = [_to_row(doc) for doc in await repository.newest(db, query, limit)]
     by_status = await repository.count_by_status(db, query)
-    return Board(rows=rows, counts=BoardCounts(total=sum(by_status.values()), by_status=by_status))
+    return Board(
+        rows=rows,
+        counts=BoardCounts(total=sum(by_status.values()), by_status=by_status),
+        alerts=await alerts.for_principal(db, principal),
+    )

@@ -59,7 +59,13 @@ class HazardRead(BaseModel):
     rejection_reason: str | None
     reopen_count: int
     flagged: bool = Field(
-        description="A message about it failed and waits for an operator (/v1/parked-messages)"
+        description="The county must look at it: a message about it failed and waits for an "
+        "operator (/v1/parked-messages), or its place's data could not be read (place_problem)"
+    )
+    place_problem: str | None = Field(
+        None,
+        description="Why it could not be assigned: the registry data of its place could not be "
+        "read (it is assigned once it can)",
     )
     closed_at: datetime | None
     allowed_actions: list[Action] = Field(description="Actions the current status allows")

@@ -3,6 +3,11 @@ and joining a repeated report to the hazard already open for the same point and 
 
 Every change is one document write carrying its events in the outbox, and a hazard's id is its
 first report's id, so a report delivered twice opens (or joins) once.
+
+A report answered 202 becomes a hazard whatever the registry's copy holds: when the data of its
+place cannot be read (saved by another service, and not this report's fault), the hazard opens
+unassigned and flagged for the county, with the reason, rather than the report being retried
+and parked. It is assigned once the place's data reads again.
 """
 
 from __future__ import annotations
@@ -45,7 +50,7 @@ class WhoAnswers:
     """Who answered for a place when a hazard was reported, and whom it escalates to.
 
     `stand_in` is set when nobody answered at the place itself (a vacant grid) and the nearest
-    head above was given the hazard instead.
+    head above was given the hazard instead; `problem` when the place's data could not be read.
     """
 
     point: Document | None
@@ -53,6 +58,7 @@ class WhoAnswers:
     slot: str | None
     chain: list[Document]
     stand_in: bool = False
+    problem: str | None = None
 
 
 def _assignments(doc: Document | None) -> list[Assignment] | None:
@@ -67,17 +73,21 @@ async def who_answered(
     """Return who answered for a point or grid at `at`, from this service's registry copy."""
     point = await places.get(db, places.POINTS, point_id) if point_id else None
     grid_docs = await places.grids_upward(db, grid_path)
-    grids_upward = [
-        GridOnPath(
-            grid_id=doc["_id"],
-            name=doc.get("name", ""),
-            level=GridLevel(doc.get("level", GridLevel.ZONE.value)),
-            assignments=tuple(_assignments(doc) or ()),
-            calendar=Calendar.model_validate(doc["calendar"]) if doc.get("calendar") else None,
-        )
-        for doc in grid_docs
-    ]
-    result = resolve(_assignments(point) if point_id else None, grids_upward, at)
+    try:
+        grids_upward = [
+            GridOnPath(
+                grid_id=doc["_id"],
+                name=doc.get("name", ""),
+                level=GridLevel(doc.get("level", GridLevel.ZONE.value)),
+                assignments=tuple(_assignments(doc) or ()),
+                calendar=Calendar.model_validate(doc["calendar"]) if doc.get("calendar") else None,
+            )
+            for doc in grid_docs
+        ]
+        result = resolve(_assignments(point) if point_id else None, grids_upward, at)
+    except Exception as exc:  # no I/O in here: whatever fails is the stored data itself
+        problem = f"{type(exc).__name__}: {exc}"[:500]
+        return WhoAnswers(point, None, None, [], problem=problem)
     chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
     unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
     slot = result.responsible.slot.value if result.responsible.slot else None
@@ -124,6 +134,19 @@ def _assigned_entry(assignee: PersonRef, at: datetime, *, stand_in: bool = False
         at=at,
         status=HazardStatus.ASSIGNED,
         details={"stand_in": True} if stand_in else None,
+    )
+
+
+def _place_problem_entry(problem: str, at: datetime) -> Document:
+    return entry(
+        "flagged",
+        "系统：该处的网格资料无法读取，未能自动分派；请县级管理员核查网格、日历与责任人设置",
+        "System: the data of this place cannot be read, so it was not assigned; a county "
+        "operator should check the grid, its calendar and who answers for it",
+        actor=None,
+        responsible=None,
+        at=at,
+        details={"reason": "place_unreadable", "error": problem},
     )
 
 
@@ -267,7 +290,7 @@ async def open_hazard(
     if not known_enough(event.point_id, point):
         assignee = None  # wait for the registry's copy; assign_waiting gives it to the right person
     reporter = event.reporter
-    grade = RiskGrade(point["risk_grade"]) if point and point.get("risk_grade") else None
+    grade = _grade(point)
     policy, _ = await policies.for_path(event.grid_path)
     now = utc_now()
     opened = HazardOpened(
@@ -285,6 +308,7 @@ async def open_hazard(
         status=HazardStatus.REPORTED,
         reported_at=event.received_at,
         photo_ids=event.photo_ids,
+        flag_reason=answer.problem,
         version=1,
     )
     timeline = [
@@ -298,6 +322,8 @@ async def open_hazard(
             status=HazardStatus.REPORTED,
         )
     ]
+    if answer.problem:
+        timeline.append(_place_problem_entry(answer.problem, now))
     status, version = HazardStatus.REPORTED, 1
     doc: Document = {
         "_id": event.report_id,
@@ -321,6 +347,8 @@ async def open_hazard(
         "report_fingerprint": event.body_fingerprint,
         "linked_report_ids": [],
         "linked_reporter_ids": [],
+        "place_problem": answer.problem,
+        "flagged": answer.problem is not None,
     }
     events: list[HazardOpened | HazardAssigned] = [opened]
     if assignee is not None:
@@ -363,10 +391,9 @@ async def assign_waiting(
     for doc in waiting:
         answer = await who_answered(db, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
         if answer.assignee is None or not known_enough(doc.get("point_id"), answer.point):
-            continue
+            continue  # still nobody, or the place's data still cannot be read
         point = answer.point or {}
-        grade_value = point.get("risk_grade", doc.get("risk_grade"))
-        grade = RiskGrade(grade_value) if grade_value else None
+        grade = _grade({"risk_grade": point.get("risk_grade", doc.get("risk_grade"))})
         policy, _ = await policies.for_path(doc["grid_path"])
         now = utc_now()
         version = doc["version"] + 1
@@ -381,6 +408,9 @@ async def assign_waiting(
             **_timers(policy, grade, HazardCategory(doc["category"]), doc["reported_at"], now),
             "updated_at": now,
             "version": version,
+            # Readable again: the flag stays only for parked messages still waiting.
+            "place_problem": None,
+            "flagged": bool(doc.get("parked_ids")),
         }
         event = _assigned_event({**doc, **fields}, answer.assignee, version)
         update = {
@@ -393,6 +423,15 @@ async def assign_waiting(
         if await repository.update_if_version(db, doc["_id"], doc["version"], update):
             assigned.append(doc["_id"])
     return assigned
+
+
+def _grade(point: Document | None) -> RiskGrade | None:
+    """Return a point's risk grade; one this service does not know counts as none."""
+    value = point.get("risk_grade") if point else None
+    try:
+        return RiskGrade(value) if value else None
+    except ValueError:
+        return None
 
 
 async def record_merge(db: AsyncDatabase[Document], event: HazardTransitioned) -> bool:

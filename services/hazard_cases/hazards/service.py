@@ -65,6 +65,7 @@ def to_read(doc: Document) -> HazardRead:
         rejection_reason=doc.get("rejection_reason"),
         reopen_count=int(doc.get("reopen_count", 0)),
         flagged=bool(doc.get("flagged")),
+        place_problem=doc.get("place_problem"),
         closed_at=doc.get("closed_at"),
         allowed_actions=allowed(status),
         updated_at=doc["updated_at"],

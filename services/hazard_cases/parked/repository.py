@@ -3,7 +3,6 @@ concern until an operator has dealt with them; and the flag on that hazard."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
@@ -14,6 +13,7 @@ from shared import mongo
 
 COLLECTION = "parked_messages"
 PARKED_IDS = "parked_ids"  # on a hazard: the parked messages it is flagged for
+KEPT_REPLAYS = 20  # a parked message keeps who replayed it, the latest this many times
 INDEXES = [IndexModel([("parked_at", DESCENDING)], name="parked_at")]
 
 Document = dict[str, Any]
@@ -37,14 +37,11 @@ async def page(
     return [doc async for doc in cursor]
 
 
-async def resolve(
-    db: AsyncDatabase[Document], parked_id: str, by: Document, note: str, at: datetime
+async def update_if_sequence(
+    db: AsyncDatabase[Document], parked_id: str, sequence: int, update: Document
 ) -> bool:
-    """Mark a parked message dealt with; False if it already was."""
-    result = await db[COLLECTION].update_one(
-        {"_id": parked_id, "resolved_at": None},
-        {"$set": {"resolved_at": at, "resolved_by": by, "resolution_note": note}},
-    )
+    """Apply `update` if the parked message is still at `sequence` (nobody changed it since)."""
+    result = await db[COLLECTION].update_one({"_id": parked_id, "sequence": sequence}, update)
     return result.modified_count == 1
 
 
@@ -68,6 +65,8 @@ async def unflag_hazard(
         {"_id": hazard_id, PARKED_IDS: parked_id},
         {"$pull": {PARKED_IDS: parked_id}, "$push": {"timeline": timeline_entry}},
     )
+    # The flag stays while the hazard's place cannot be read either (hazards/opening.py).
     await collection.update_one(
-        {"_id": hazard_id, PARKED_IDS: {"$size": 0}}, {"$set": {"flagged": False}}
+        {"_id": hazard_id, PARKED_IDS: {"$size": 0}, "place_problem": None},
+        {"$set": {"flagged": False}},
     )

@@ -11,12 +11,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.hazard_cases.parked import repository, service
 from shared.auth import Principal, require_roles
-from shared.dependencies import Db, Idempotency
+from shared.dependencies import Db, Idempotency, Relay, RuntimeDep
 from shared.idempotency import IdempotencyKeyHeader
+from shared.refs import PersonRef
 from shared.vocabulary import Role
 
 router = APIRouter(prefix="/v1/parked-messages", tags=["parked messages"])
 Operator = Annotated[Principal, Depends(require_roles(Role.COUNTY_OPERATOR))]
+
+
+class Replay(BaseModel):
+    """One time an operator sent a parked message back to its queue."""
+
+    by: PersonRef
+    at: datetime
 
 
 class ParkedRead(BaseModel):
@@ -36,7 +44,11 @@ class ParkedRead(BaseModel):
                     "attempts": 1,
                     "data": {"hazard_id": "4be1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"},
                     "parked_at": "2026-11-23T08:15:02Z",
+                    "times_parked": 1,
+                    "replayable": True,
+                    "replays": [],
                     "resolved_at": None,
+                    "resolved_by": None,
                     "resolution_note": None,
                 }
             ]
@@ -52,8 +64,12 @@ class ParkedRead(BaseModel):
     error: str
     attempts: int
     data: dict[str, Any] | None = Field(description="The event's data as it was sent")
-    parked_at: datetime
+    parked_at: datetime = Field(description="When it was (last) parked")
+    times_parked: int = Field(1, description="More than 1: a replay failed again")
+    replayable: bool = Field(description="Its kept copy is whole: POST …/replay can send it")
+    replays: list[Replay] = Field([], description="Who sent it back, and when (the latest 20)")
     resolved_at: datetime | None
+    resolved_by: PersonRef | None = None
     resolution_note: str | None = None
 
 
@@ -69,8 +85,15 @@ class ResolveBody(BaseModel):
     note: str = Field(min_length=2, max_length=500)
 
 
+HIDDEN = {"_id", "body", "outbox", "replay_pending", "sequence"}
+
+
 def _read(doc: dict[str, Any]) -> ParkedRead:
-    return ParkedRead(parked_id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+    return ParkedRead(
+        parked_id=doc["_id"],
+        replayable=service.replayable(doc),
+        **{k: v for k, v in doc.items() if k not in HIDDEN},
+    )
 
 
 @router.get("", response_model=list[ParkedRead], summary="Failed messages in your county")
@@ -103,13 +126,50 @@ async def resolve_parked(
     request: Request,
     principal: Operator,
     db: Db,
+    relay: Relay,
     idempotency: Idempotency,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Say how it was dealt with; the hazard's timeline records it."""
 
     async def write() -> tuple[int, ParkedRead]:
-        return 200, _read(await service.resolve(db, principal, parked_id, body.note))
+        resolved = await service.resolve(db, principal, parked_id, body.note)
+        relay.notify(repository.COLLECTION, parked_id)
+        return 200, _read(resolved)
+
+    return await idempotency.answer(
+        request, owner=principal.user_id, key=idempotency_key, payload=body, write=write
+    )
+
+
+@router.post(
+    "/{parked_id}/replay",
+    response_model=ParkedRead,
+    responses={
+        404: {"description": "No such parked message in your county"},
+        409: {"description": "Its kept copy is cut or unreadable, or it changed meanwhile"},
+        503: {"description": "Not sent: retry with the same Idempotency-Key"},
+    },
+    summary="Send a failed message back to the queue that gave up on it (once its cause is "
+    "fixed); it is marked resolved, and opens again if it fails again",
+)
+async def replay_parked(
+    parked_id: str,
+    body: ResolveBody,
+    request: Request,
+    principal: Operator,
+    db: Db,
+    runtime: RuntimeDep,
+    relay: Relay,
+    idempotency: Idempotency,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Replay it; who did it and when is kept with it and in its hazard's timeline."""
+
+    async def write() -> tuple[int, ParkedRead]:
+        replayed = await service.replay(db, runtime.broker, principal, parked_id, body.note)
+        relay.notify(repository.COLLECTION, parked_id)
+        return 200, _read(replayed)
 
     return await idempotency.answer(
         request, owner=principal.user_id, key=idempotency_key, payload=body, write=write

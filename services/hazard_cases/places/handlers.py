@@ -48,7 +48,7 @@ def subscribe(broker: Broker, db: AsyncDatabase[Document], retry_waiting: Retry)
 
     async def on_calendar_changed(event: CalendarChanged, delivery: Delivery) -> None:
         calendar = event.calendar.model_dump(mode="json") if event.calendar else None
-        await places.store(
+        stored = await places.store(
             db,
             places.GRIDS,
             event.grid_id,
@@ -56,6 +56,8 @@ def subscribe(broker: Broker, db: AsyncDatabase[Document], retry_waiting: Retry)
             event.version,
             {"calendar": calendar},
         )
+        if stored:  # who answers when may have changed, and an unreadable one may read again
+            await retry_waiting(None, event.grid_id)
 
     broker.subscribe("places_points", [RiskPointChanged], on_point_changed)
     broker.subscribe("places_grids", [GridChanged], on_grid_changed)

@@ -78,7 +78,14 @@
       const grade = text(item.risk_grade ? pick(GRADE_LABELS[item.risk_grade]) : null);
       if (item.risk_grade) grade.className = "grade grade-" + item.risk_grade;
       cell(tr, grade);
-      cell(tr, text(item.description));
+      const description = text(item.description);
+      if (item.flag_reason) {
+        const flag = document.createElement("strong");
+        flag.className = "row-flag";
+        flag.textContent = lang === "zh" ? "⚠ 资料异常，未能分派 " : "⚠ Place data unreadable, not assigned ";
+        description.prepend(flag);
+      }
+      cell(tr, description);
       const status = text(lang === "zh" ? item.status_label_zh : item.status_label_en);
       status.className = "status status-" + item.status;
       cell(tr, status);
@@ -86,7 +93,22 @@
       rows.appendChild(tr);
     });
     $("empty").hidden = board.rows.length > 0;
+    renderAlerts(board.alerts);
     $("updated").textContent = new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en");
+  }
+
+  // Failed messages waiting for an operator: shown the moment the service announces one.
+  function renderAlerts(alerts) {
+    const banner = $("alerts");
+    if (!alerts || !alerts.count) {
+      banner.hidden = true;
+      return;
+    }
+    const newest = alerts.latest[0];
+    banner.textContent = lang === "zh"
+      ? `⚠ ${alerts.count} 条消息处理失败，待运维处理（最新：${newest ? newest.queue : ""}）`
+      : `⚠ ${alerts.count} failed message(s) wait for an operator (newest: ${newest ? newest.queue : ""})`;
+    banner.hidden = false;
   }
 
   async function refresh() {
