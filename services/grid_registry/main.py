@@ -19,6 +19,7 @@ from services.grid_registry.audit.routes import router as audit_router
 from services.grid_registry.auth.routes import router as auth_router
 from services.grid_registry.config import Settings
 from services.grid_registry.coverage.routes import router as coverage_router
+from services.grid_registry.demo.guard import refuse_demo_accounts
 from services.grid_registry.demo.seed import seed_demo
 from services.grid_registry.duties import service as duties
 from services.grid_registry.duties.routes import router as duties_router
@@ -60,6 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             audience=settings.jwt_audience,
         )
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
+            if not settings.is_dev:
+                await refuse_demo_accounts(runtime.db)
             if settings.demo_data:
                 await seed_demo(runtime.db)
             await runtime.start_outbox_relay(app, [grids.COLLECTION, risk_points.COLLECTION])
