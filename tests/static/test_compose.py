@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
+import subprocess
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,14 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.static.expected import INFRASTRUCTURE, SERVICE_PORTS, dns_name, env_prefix
+from tests.static.expected import (
+    INFRASTRUCTURE,
+    REDIS_OPTIONS,
+    SERVICE_PORTS,
+    dns_name,
+    env_prefix,
+    redis_options,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -30,6 +39,7 @@ COMMON_ENV = (
     "XIAOAN_ENV",
     "MONGO_URL",
     "AMQP_URL",
+    "REDIS_URL",
     "S3_ENDPOINT",
     "S3_ACCESS_KEY",
     "S3_SECRET_KEY",
@@ -38,7 +48,8 @@ COMMON_ENV = (
     "XIAOAN_LOG_LEVEL",
     "XIAOAN_CORS_ORIGINS",
 )
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|PASS$")
+# REDISCLI_AUTH: the password redis-cli (and here redis-server) reads from the environment.
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|KEY|PASS$|AUTH$")
 # ${NAME:?message}: compose refuses to start while NAME is unset or empty.
 REQUIRED_VARIABLE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:\?[^}]*\}$")
 # user:password@ in a URL, where the user may itself be a ${VAR:-default} reference.
@@ -206,6 +217,10 @@ def test_common_values_fit_the_settings(compose: dict[str, Any]) -> None:
     assert common["MONGO_URL"].startswith("mongodb://")
     assert common["AMQP_URL"].startswith("amqp://")
     assert "guest" not in common["AMQP_URL"]
+    # The bundled Redis, as its default user with the password the server is started with.
+    assert re.fullmatch(r"redis://:\$\{REDIS_PASSWORD:\?[^}]*\}@redis:6379/0", common["REDIS_URL"])
+    server_password = compose["services"]["redis"]["environment"]["REDISCLI_AUTH"]
+    assert server_password.startswith("${REDIS_PASSWORD:?")
     origins = json.loads(default_of(common["XIAOAN_CORS_ORIGINS"]))
     assert isinstance(origins, list)
     assert "http://localhost:8000" in origins, "the command-centre page must be able to log in"
@@ -242,8 +257,47 @@ def test_infrastructure_has_health_check_and_named_volume(
 def test_infrastructure_images(services: dict[str, Any]) -> None:
     assert services["mongo"]["image"] == "mongo:7.0"
     assert services["rabbitmq"]["image"] == "rabbitmq:3.13-management"
+    assert services["redis"]["image"] == "redis:7.4-alpine"
     # Pinned to a release (overridable), never a floating tag.
     assert re.search(r"minio/minio:RELEASE\.\d{4}-\d\d-\d\dT", services["minio"]["image"])
+
+
+def test_redis_is_durable_and_needs_its_password(services: dict[str, Any], tmp_path: Path) -> None:
+    """The server's command line, as sh hands it to redis-server (a stand-in that prints it)."""
+    redis = services["redis"]
+    assert redis["command"][:2] == ["sh", "-c"]
+    script = redis["command"][2]
+    assert "${" not in script, "a compose variable here would put the password on the command"
+    script = script.replace("$$", "$")  # compose's escape of a literal `$`
+    assert script.startswith("exec redis-server "), "PID 1, so `docker stop` reaches it"
+    stand_in = tmp_path / "redis-server"
+    stand_in.write_text("#!/bin/sh\nprintf '%s\\0' \"$@\"\n")
+    stand_in.chmod(0o755)
+    result = subprocess.run(
+        ["sh", "-c", script],
+        env={"PATH": f"{tmp_path}:{os.environ['PATH']}", "REDISCLI_AUTH": "from-the-env"},
+        capture_output=True,
+        timeout=30,
+        check=True,
+    )
+    options = redis_options(["redis-server", *result.stdout.decode().split("\0")[:-1]])
+    assert options.pop("--requirepass") == "from-the-env"
+    assert options == REDIS_OPTIONS
+
+
+def test_redis_password_is_given_once(services: dict[str, Any]) -> None:
+    redis = services["redis"]
+    # One variable, read by the server's command and by redis-cli in the health check.
+    assert redis["environment"] == {"REDISCLI_AUTH": "${REDIS_PASSWORD:?set REDIS_PASSWORD}"}
+    assert json.dumps(redis).count("${REDIS_PASSWORD") == 1
+    check = redis["healthcheck"]["test"]
+    assert check[:2] == ["CMD", "redis-cli"]
+    assert "-e" in check, "without -e, redis-cli exits 0 on NOAUTH: every server looks healthy"
+    assert not {"-a", "--pass", "--user", "--askpass"} & set(check), "REDISCLI_AUTH authenticates"
+    assert not any("$" in part for part in check)
+    # Started through a shell, so the image's entrypoint does not drop root for it.
+    assert redis["user"] not in ("root", "0", "0:0")
+    assert redis["read_only"] is True
 
 
 def test_jwt_keys_are_made_once_for_the_service_user(compose: dict[str, Any]) -> None:

@@ -21,7 +21,14 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.static.expected import INFRASTRUCTURE, SERVICE_PORTS, dns_name, env_prefix
+from tests.static.expected import (
+    INFRASTRUCTURE,
+    REDIS_OPTIONS,
+    SERVICE_PORTS,
+    dns_name,
+    env_prefix,
+    redis_options,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "k8s" / "base"
@@ -29,7 +36,11 @@ TOOLS_SCRIPT = ROOT / "deploy" / "local" / "tools.sh"
 CACHE = Path(os.environ.get("XIAOAN_CACHE_DIR") or Path.home() / ".cache" / "xiaoan")
 NAMESPACE = "xiaoan"
 
-INFRASTRUCTURE_IMAGES = {"mongo": "mongo:7.0", "rabbitmq": "rabbitmq:3.13-management"}
+INFRASTRUCTURE_IMAGES = {
+    "mongo": "mongo:7.0",
+    "rabbitmq": "rabbitmq:3.13-management",
+    "redis": "redis:7.4-alpine",
+}
 EXPECTED_KINDS = {
     "Namespace": 1,
     "ConfigMap": 1,
@@ -280,15 +291,29 @@ def test_deployment_configuration_and_secrets(
     assert "http://localhost:8000" in json.loads(common["data"]["XIAOAN_CORS_ORIGINS"])
 
     environment = env_of(container)
-    for name in ("MONGO_PASSWORD", "RABBITMQ_PASSWORD", "S3_ACCESS_KEY", "S3_SECRET_KEY"):
+    secrets = ("MONGO_PASSWORD", "RABBITMQ_PASSWORD", "REDIS_PASSWORD")
+    for name in (*secrets, "S3_ACCESS_KEY", "S3_SECRET_KEY"):
         reference = environment[name]["valueFrom"]["secretKeyRef"]
         assert reference == {"name": "xiaoan-secrets", "key": name}
     # The URLs are built from the secret parts; no password is written into a manifest.
-    assert "$(MONGO_PASSWORD)" in environment["MONGO_URL"]["value"]
-    assert "$(RABBITMQ_PASSWORD)" in environment["AMQP_URL"]["value"]
     names = list(environment)
-    assert names.index("MONGO_PASSWORD") < names.index("MONGO_URL"), "$(VAR) needs it first"
-    assert names.index("RABBITMQ_PASSWORD") < names.index("AMQP_URL"), "$(VAR) needs it first"
+    for password, url in zip(secrets, ("MONGO_URL", "AMQP_URL", "REDIS_URL"), strict=True):
+        assert f":$({password})@" in environment[url]["value"], url
+        assert names.index(password) < names.index(url), f"$({password}) needs it first"
+    assert environment["REDIS_URL"]["value"].startswith("redis://:"), "Redis's default user"
+
+
+@pytest.mark.parametrize("service", SERVICE_PORTS)
+def test_deployment_urls_name_the_servers_of_the_base(
+    resources: list[dict[str, Any]], service: str
+) -> None:
+    environment = env_of(container_of(find(resources, "Deployment", dns_name(service))))
+    for url, server in (("MONGO_URL", "mongo"), ("AMQP_URL", "rabbitmq"), ("REDIS_URL", "redis")):
+        address = re.search(r"@([a-z0-9.-]+):(\d+)", environment[url]["value"])
+        assert address, f"{url} names no host:port"
+        assert address[1] == server, url
+        ports = [port["port"] for port in find(resources, "Service", server)["spec"]["ports"]]
+        assert int(address[2]) in ports, f"{url}: the {server} Service has no port {address[2]}"
 
 
 @pytest.mark.parametrize("service", SERVICE_PORTS)
@@ -338,6 +363,41 @@ def test_infrastructure_stateful_set(resources: list[dict[str, Any]], server: st
         assert container["image"] == INFRASTRUCTURE_IMAGES[server]
     else:
         assert re.search(r"minio/minio:RELEASE\.", container["image"])
+
+
+def test_redis_is_durable_and_needs_its_password(resources: list[dict[str, Any]]) -> None:
+    stateful_set = find(resources, "StatefulSet", "redis")
+    container = container_of(stateful_set)
+    # The password reaches the server by $(VAR) expansion, and redis-cli reads the same
+    # variable: the manifest holds no password, and the probes pass none on their command.
+    assert env_of(container)["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"] == {
+        "name": "xiaoan-secrets",
+        "key": "REDIS_PASSWORD",
+    }
+    assert "command" not in container, "the image's entrypoint, then redis-server"
+    options = redis_options(container["args"])
+    assert options.pop("--requirepass") == "$(REDISCLI_AUTH)"
+    max_memory = options.pop("--maxmemory")
+    assert options == REDIS_OPTIONS
+    # At most half the limit: the fork that rewrites the append-only file may copy every page.
+    limit = container["resources"]["limits"]["memory"]
+    assert re.fullmatch(r"\d+mb", max_memory)
+    assert re.fullmatch(r"\d+Gi", limit)
+    assert int(max_memory[:-2]) * 2 <= int(limit[:-2]) * 1024
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        check = container[probe]["exec"]["command"]
+        assert check[0] == "redis-cli", probe
+        assert "-e" in check, f"{probe}: without -e, redis-cli exits 0 on NOAUTH"
+        assert not {"-a", "--pass", "--user", "--askpass"} & set(check), probe
+    pod = stateful_set["spec"]["template"]["spec"]
+    assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    context = container["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    assert {"name": "data", "mountPath": "/data"} in container["volumeMounts"]
+    claims = [claim["metadata"]["name"] for claim in stateful_set["spec"]["volumeClaimTemplates"]]
+    assert claims == ["data"]
 
 
 # ------------------------------------------------------------------ secrets
