@@ -128,7 +128,6 @@ HOST_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?")
 GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 IPV4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
-SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
