@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import Self
+from typing import Annotated, Self
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from shared.fields import Day, SingleLineText, TimeZoneName, check_interval
 from shared.refs import ChainLink, PersonRef
 from shared.vocabulary import GridLevel
 
@@ -71,14 +72,14 @@ class TimeWindow(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    days: tuple[int, ...] = Field((1, 2, 3, 4, 5), min_length=1)
+    days: tuple[Annotated[int, Field(ge=1, le=7)], ...] = Field(
+        (1, 2, 3, 4, 5), min_length=1, max_length=7
+    )
     start: time
     end: time
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if any(day < 1 or day > 7 for day in self.days):
-            raise ValueError("星期须为 1（周一）到 7（周日） | days are ISO weekdays 1..7")
         if self.end <= self.start:
             raise ValueError("结束时间须晚于开始时间 | end must be after start")
         return self
@@ -93,9 +94,20 @@ class Holiday(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = Field(min_length=1, max_length=50)
-    start: date
-    end: date
+    name: SingleLineText = Field(min_length=1, max_length=50)
+    start: Day
+    end: Day
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        start: date | None = info.data.get("start")
+        return check_interval(start, end, inclusive=True)
+
+
+# A calendar holds a few years of holidays at most, and a handful of windows per slot.
+MAX_HOLIDAYS = 200
+MAX_WINDOWS = 20
 
 
 class Calendar(BaseModel):
@@ -103,11 +115,13 @@ class Calendar(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    timezone: str = "Asia/Shanghai"
-    windows: dict[SlotKind, tuple[TimeWindow, ...]] = Field(default_factory=dict)
-    holidays: tuple[Holiday, ...] = ()
-    makeup_workdays: tuple[date, ...] = Field(
-        (), description="Weekend days that are school days (调休上班)"
+    timezone: TimeZoneName = Field("Asia/Shanghai", description="IANA name; must load")
+    windows: dict[SlotKind, Annotated[tuple[TimeWindow, ...], Field(max_length=MAX_WINDOWS)]] = (
+        Field(default_factory=dict)
+    )
+    holidays: tuple[Holiday, ...] = Field((), max_length=MAX_HOLIDAYS)
+    makeup_workdays: tuple[Day, ...] = Field(
+        (), max_length=MAX_HOLIDAYS, description="Weekend days that are school days (调休上班)"
     )
 
     def is_holiday(self, day: date) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.base import Event
+from shared.fields import SingleLineText, Text
 from shared.refs import PersonRef
 from shared.vocabulary import HazardCategory
 
@@ -62,9 +63,11 @@ class CheckResult(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    item: str = Field(min_length=1, max_length=200, description="As worded in the check list")
+    item: SingleLineText = Field(
+        min_length=1, max_length=200, description="As worded in the check list"
+    )
     ok: bool = Field(description="true: as it should be; false: a problem was found")
-    note: str | None = Field(None, max_length=500, description="What was seen (optional)")
+    note: Text | None = Field(None, max_length=500, description="What was seen (optional)")
 
 
 class PatrolCheckedIn(Event, routing_key="hazard_intake.patrol.checked_in"):
