@@ -34,9 +34,14 @@ def _children(pid: int) -> list[int]:
 
 
 def server_pids(run_dir: Path) -> dict[str, int]:
-    """Return the PIDs of the local RabbitMQ and FerretDB that infra.sh started, if any."""
+    """Return the PIDs of the local RabbitMQ, FerretDB and Redis that infra.sh started, if any."""
     pids = {}
-    for name, file in (("RabbitMQ", "rabbitmq-node.pid"), ("FerretDB", "ferretdb.pid")):
+    servers = (
+        ("RabbitMQ", "rabbitmq-node.pid"),
+        ("FerretDB", "ferretdb.pid"),
+        ("Redis", "redis.pid"),
+    )
+    for name, file in servers:
         try:
             pids[name] = int((run_dir / file).read_text().strip())
         except (OSError, ValueError):

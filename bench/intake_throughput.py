@@ -1,5 +1,6 @@
 """Intake throughput against its reference: POST /v1/reports on the intake service (2 workers)
-next to a bare endpoint that only validates and publishes with confirm (2 workers), each
+next to a bare FastAPI endpoint doing the same essential work (verify the token, validate the
+report, record its key in the shared store, publish with confirm; bench/bare_intake.py), each
 driven by 64 concurrent clients in the same run.
 
     make bench   (or: python -m bench.intake_throughput with the test servers' environment)
@@ -10,10 +11,8 @@ and database. The two endpoints run in alternating pairs of rounds, each round o
 queues (a backlog left by the round before would make the broker slower for the next). The
 speed of a shared 2-core machine drifts by a quarter within minutes, so intake is judged by
 the median over the pairs of its share of the reference round next to it, and each endpoint's
-median round is shown. Intake is then restarted with its fast lane off (reports/fast_lane.py)
-and measured again, next to more reference rounds, to show what the lane is worth. Each round
-also reads from /proc the CPU one request cost the endpoint's workers and the local RabbitMQ
-and FerretDB (bench/cpu.py).
+median round is shown. Each round also reads from /proc the CPU one request cost the
+endpoint's workers and the local RabbitMQ, FerretDB and Redis (bench/cpu.py).
 """
 
 from __future__ import annotations
@@ -44,9 +43,7 @@ WORKERS = 2
 WARM_UP = 1_000
 REQUESTS = 6_000
 PAIRS = 5  # alternating reference and intake rounds judged together
-LANE_OFF_PAIRS = 2  # only for comparison
 TARGET_SHARE = 0.85
-LANE_OFF = "  the same, fast lane off (FastAPI route)"
 CONSUMERS = (
     "hazard_cases",
     "notifications",
@@ -75,7 +72,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-async def drive(name: str, url: str, headers: dict[str, str], count: int, keyed: bool) -> Figure:
+async def drive(name: str, url: str, headers: dict[str, str], count: int) -> Figure:
     """Send `count` reports over CLIENTS kept-alive connections, as fast as they are answered."""
     client = KeptAliveClient(url, headers, connections=CLIENTS)
     await client.open()
@@ -88,7 +85,7 @@ async def drive(name: str, url: str, headers: dict[str, str], count: int, keyed:
         nonlocal remaining, errors
         while remaining > 0:
             remaining -= 1
-            extra = {"Idempotency-Key": uuid.uuid4().hex} if keyed else {}
+            extra = {"Idempotency-Key": uuid.uuid4().hex}
             started = time.perf_counter()
             status = await client.post("/v1/reports", body, extra)
             latencies.append((time.perf_counter() - started) * 1000)
@@ -115,9 +112,7 @@ class Result:
 
     reference: Figure
     intake: Figure
-    lane_off: Figure
     shares: list[float]  # intake / reference, one per alternating pair
-    lane_off_shares: list[float]
 
     @property
     def share(self) -> float:
@@ -128,7 +123,7 @@ def median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
 
-def start_bare(amqp_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_bare(infra: InfraEnv, vhost: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -144,7 +139,12 @@ def start_bare(amqp_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "--log-level",
         "warning",
     ]
-    env = {**os.environ, "AMQP_URL": amqp_url}
+    env = {
+        **os.environ,
+        "AMQP_URL": infra.amqp_url_for(vhost),
+        "REDIS_URL": infra.redis_url,
+        "JWT_PUBLIC_KEY_FILE": infra.jwt_public_key_file,
+    }
     with log.open("ab") as out:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
@@ -194,9 +194,7 @@ async def run() -> Result:
     platform = Platform.create(infra, vhost, workdir)
     platform.services["hazard_intake"].env["HAZARD_INTAKE_WORKERS"] = str(WORKERS)
     bare_url = f"http://127.0.0.1:{free_port()}"
-    bare = start_bare(
-        infra.amqp_url_for(vhost), int(bare_url.rsplit(":", 1)[1]), workdir / "bare.log"
-    )
+    bare = start_bare(infra, vhost, int(bare_url.rsplit(":", 1)[1]), workdir / "bare.log")
     try:
         await platform.start()
         await wait_until(lambda: answers(bare_url), timeout=60, what="the bare endpoint")
@@ -207,53 +205,33 @@ async def run() -> Result:
 
         servers = cpu.server_pids(ROOT / ".local" / "test" / "run")
 
-        async def measure(name: str, url: str, headers: dict[str, str], keyed: bool) -> Figure:
+        async def measure(name: str, url: str, headers: dict[str, str]) -> Figure:
             await admin.purge_queue(vhost, backlogs[0])
             await admin.purge_queue(vhost, backlogs[1])
             app = bare if url == bare_url else platform.services["hazard_intake"].process
             assert app is not None
             sample = cpu.sampler({"workers": app.pid, **servers})
             before = sample()
-            figure = await drive(name, url, headers, REQUESTS, keyed=keyed)
+            figure = await drive(name, url, headers, REQUESTS)
             figure.cpu_ms = cpu.per_request_ms(before, sample(), REQUESTS)
             return figure
 
-        bare_name = f"bare validate + confirmed publish ({WORKERS} workers)"
+        bare_name = f"bare token + validate + key + confirmed publish ({WORKERS} workers)"
         intake_name = f"intake POST /v1/reports ({WORKERS} workers)"
         pause(platform, signal.SIGSTOP)
         try:
-            await drive("warm-up", bare_url, {}, WARM_UP, keyed=False)
-            await drive("warm-up", intake, auth, WARM_UP, keyed=True)
-            references, measured, routed = [], [], []
+            await drive("warm-up", bare_url, auth, WARM_UP)
+            await drive("warm-up", intake, auth, WARM_UP)
+            references, measured = [], []
             for _ in range(PAIRS):
-                references.append(await measure(bare_name, bare_url, {}, keyed=False))
-                measured.append(await measure(intake_name, intake, auth, keyed=True))
+                references.append(await measure(bare_name, bare_url, auth))
+                measured.append(await measure(intake_name, intake, auth))
             shares = [
                 m.per_second / r.per_second for r, m in zip(references, measured, strict=True)
             ]
-            # The same intake with its fast lane off: what the lane is worth, in this run.
-            service = platform.services["hazard_intake"]
-            service.stop()
-            service.env["HAZARD_INTAKE_FAST_LANE"] = "false"
-            await platform.restart("hazard_intake")
-            await wait_until(lambda: knows_point(intake, auth), timeout=60, what="intake again")
-            await drive("warm-up", intake, auth, WARM_UP, keyed=True)
-            lane_references = []
-            for _ in range(LANE_OFF_PAIRS):
-                lane_references.append(await measure(bare_name, bare_url, {}, keyed=False))
-                routed.append(await measure(LANE_OFF, intake, auth, keyed=True))
         finally:
             pause(platform, signal.SIGCONT)
-        lane_off_shares = [
-            m.per_second / r.per_second for r, m in zip(lane_references, routed, strict=True)
-        ]
-        return Result(
-            median_round(references),
-            median_round(measured),
-            median_round(routed),
-            shares,
-            lane_off_shares,
-        )
+        return Result(median_round(references), median_round(measured), shares)
     finally:
         bare.send_signal(signal.SIGTERM)
         bare.wait(20)
@@ -264,7 +242,7 @@ async def run() -> Result:
 
 def table(result: Result) -> str:
     reference, measured = result.reference, result.intake
-    figures = [reference, measured, result.lane_off]
+    figures = [reference, measured]
     share = result.share
     width = 44
     lines = [
@@ -273,8 +251,6 @@ def table(result: Result) -> str:
     for figure in figures:
         if figure is reference:
             limit = "reference"
-        elif figure.name == LANE_OFF:
-            limit = f"for comparison: {median(result.lane_off_shares):.0%}"
         else:
             verdict = "ok" if share >= TARGET_SHARE else "UNDER"
             limit = f"≥ {TARGET_SHARE:.0%} of reference: {share:.0%}  {verdict}"

@@ -152,6 +152,10 @@ class IdempotencyStore:
         self.client = client
         self.prefix = prefix + "idem:"
         self.retention_seconds = retention_seconds
+        # Sent by digest (EVALSHA), the text only when the server does not know it yet.
+        self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
+        self._settle = client.register_script(_SETTLE)
 
     async def run(
         self,
@@ -192,7 +196,7 @@ class IdempotencyStore:
             status, body = await self._holding(record, claim, write)
         except BaseException:
             # Nothing was answered, so the client may retry with the same key.
-            await self._quietly(self.client.eval(_RELEASE, 1, record, claim))
+            await self._quietly(self._release(keys=[record], args=[claim]))
             raise
         encoded = jsonable_encoder(body)
         answer = json.dumps(
@@ -202,7 +206,7 @@ class IdempotencyStore:
         # Written or not, the write happened: answer it. Unkept, a retry after the claim
         # expires runs it again, which every keyed write tolerates by its derived ids.
         await self._quietly(
-            self.client.eval(_SETTLE, 1, record, claim, answer, self.retention_seconds)
+            self._settle(keys=[record], args=[claim, answer, self.retention_seconds])
         )
         return status, encoded
 
@@ -232,17 +236,26 @@ class IdempotencyStore:
     async def _holding(
         self, record: bytes, claim: bytes, write: Callable[[], Awaitable[tuple[int, Any]]]
     ) -> tuple[int, Any]:
-        """Run `write`, renewing the claim while it runs longer than a renewal period."""
-        task = asyncio.ensure_future(write())
+        """Run `write`, renewing the claim every renewal period for as long as it runs.
+
+        A timer, not a task, waits beside the write: most writes end long before it fires.
+        """
+        loop = asyncio.get_running_loop()
+        renewals: list[asyncio.Task[None]] = []
+        timer: list[asyncio.TimerHandle] = []
+
+        def renew() -> None:
+            renewal = self._renew(keys=[record], args=[claim, CLAIM_SECONDS])
+            renewals.append(loop.create_task(self._quietly(renewal)))
+            timer[0] = loop.call_later(RENEW_SECONDS, renew)
+
+        timer.append(loop.call_later(RENEW_SECONDS, renew))
         try:
-            while True:
-                done, _ = await asyncio.wait((task,), timeout=RENEW_SECONDS)
-                if done:
-                    return task.result()
-                await self._quietly(self.client.eval(_RENEW, 1, record, claim, CLAIM_SECONDS))
+            return await write()
         finally:
-            if not task.done():
-                task.cancel()
+            timer[0].cancel()
+            for renewal in renewals:
+                renewal.cancel()
 
     @staticmethod
     def _raise_replay(raw: bytes | str | None, request_fingerprint: str) -> None:
