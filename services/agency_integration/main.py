@@ -42,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The client outlives the runtime, whose shutdown stops the worker that uses it.
         async with (
-            httpx.AsyncClient(follow_redirects=False) as client,
+            # No proxy from the environment: a delivery goes straight to the address it checked
+            # (deliveries/sending.py), which a proxy tunnel would not keep.
+            httpx.AsyncClient(follow_redirects=False, trust_env=False) as client,
             open_runtime(app, settings, indexes=INDEXES) as runtime,
         ):
             await runtime.start_outbox_relay(app, [referrals.COLLECTION])

@@ -117,6 +117,7 @@ async def test_a_long_write_keeps_its_claim_and_answers_expire(
     assert runs == [1]
 
     await asyncio.sleep(2.2)  # the answer's retention passes: the key is new again
+
     async def quick() -> tuple[int, dict]:
         runs.append(1)
         return 201, {"ok": True}
