@@ -10,6 +10,7 @@ from services.grid_registry.admin import service
 from services.grid_registry.grids import service as grids
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Relay
+from shared.fields import Id
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"])
 
@@ -22,7 +23,7 @@ async def republish(
     principal: CurrentUser,
     db: Db,
     relay: Relay,
-    grid_id: Annotated[str, Query(max_length=64)],
+    grid_id: Annotated[Id, Query()],
 ) -> dict[str, int]:
     """Queue the events; repeats are harmless (consumers keep the newest version)."""
     root = await grids.get_in_scope(db=db, principal=principal, grid_id=grid_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from shared.fields import Day, Id, Moment, Text, check_interval
 from shared.refs import PersonRef
 from shared.responsibility import Duty, SlotKind
 
@@ -16,9 +17,15 @@ class RosterEntryIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: date
-    end: date
-    person_id: str = Field(max_length=64)
+    start: Day
+    end: Day
+    person_id: Id
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        start: date | None = info.data.get("start")
+        return check_interval(start, end, inclusive=True)
 
 
 class RotationIn(BaseModel):
@@ -26,9 +33,9 @@ class RotationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    cycle_person_ids: list[str] = Field(default_factory=list, max_length=60)
+    cycle_person_ids: list[Id] = Field(default_factory=list, max_length=60)
     period_days: int = Field(7, ge=1, le=366)
-    anchor: date | None = None
+    anchor: Day | None = None
     roster: list[RosterEntryIn] = Field(default_factory=list, max_length=400)
 
 
@@ -56,13 +63,15 @@ class AssignmentCreate(BaseModel):
     )
 
     target_kind: Literal["grid", "point"]
-    target_id: str = Field(max_length=64)
+    target_id: Id
     duty: Duty = Duty.HEAD
     slot: SlotKind = SlotKind.ALWAYS
-    person_id: str | None = Field(None, max_length=64)
+    person_id: Id | None = None
     rotation: RotationIn | None = None
-    valid_from: datetime | None = Field(None, description="Default: now; may be in the future")
-    note: str | None = Field(None, max_length=200, description="Why (kept in the audit trail)")
+    valid_from: Moment | None = Field(
+        None, description="With its offset; default: now; may be in the future"
+    )
+    note: Text | None = Field(None, max_length=200, description="Why (kept in the audit trail)")
 
     @model_validator(mode="after")
     def _person_or_rotation(self) -> Self:
@@ -78,8 +87,8 @@ class AssignmentEnd(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    valid_to: datetime | None = Field(None, description="Default: now")
-    note: str | None = Field(None, max_length=200)
+    valid_to: Moment | None = Field(None, description="With its offset; default: now")
+    note: Text | None = Field(None, max_length=200)
 
 
 class AssignmentRead(BaseModel):

@@ -18,6 +18,7 @@ from services.grid_registry.grids.repository import COLLECTION as GRIDS
 from services.grid_registry.risk_points.repository import COLLECTION as POINTS
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1", tags=["assignments"])
@@ -68,8 +69,8 @@ async def create_assignment(
 async def end_assignment(
     request: Request,
     targets: PathKind,
-    target_id: str,
-    assignment_id: str,
+    target_id: Id,
+    assignment_id: Id,
     body: AssignmentEnd,
     principal: CurrentUser,
     db: Db,
@@ -105,7 +106,7 @@ async def end_assignment(
     summary="Every assignment of a grid or risk point, newest first (history included)",
 )
 async def list_assignments(
-    targets: PathKind, target_id: str, principal: CurrentUser, db: Db
+    targets: PathKind, target_id: Id, principal: CurrentUser, db: Db
 ) -> list[AssignmentRead]:
     """Return the assignment history of a target of your subtree."""
     return await service.history(

@@ -14,6 +14,7 @@ from services.grid_registry.people import service as people
 from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db
+from shared.fields import Id
 from shared.refs import PersonRef
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -38,7 +39,7 @@ async def audit_trail(
     principal: CurrentUser,
     db: Db,
     target_kind: Annotated[Literal["grid", "point", "person"], Query()],
-    target_id: Annotated[str, Query(max_length=64)],
+    target_id: Annotated[Id, Query()],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AuditRecord]:
     """Return the newest changes first (managers of the object's subtree only); a person's

@@ -13,6 +13,7 @@ from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db
 from shared.errors import not_found
+from shared.fields import Id
 
 router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
@@ -25,9 +26,7 @@ router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 async def get_coverage(
     principal: CurrentUser,
     db: Db,
-    grid_id: Annotated[
-        str | None, Query(max_length=64, description="Default: your own grid")
-    ] = None,
+    grid_id: Annotated[Id | None, Query(description="Default: your own grid")] = None,
 ) -> CoverageRead:
     """Return the coverage of a subtree of yours, now."""
     require_manager(principal)

@@ -5,29 +5,31 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path
+from pydantic import Field
 
 from services.grid_registry.duties import service
 from shared.auth import CurrentUser
 from shared.dependencies import Db
+from shared.fields import Id, SingleLineText
 
 router = APIRouter(prefix="/v1/grids/{grid_id}/duty-lists", tags=["duty lists"])
 
 Duties = Annotated[
-    list[Annotated[str, Body(min_length=1, max_length=100)]],
+    list[Annotated[SingleLineText, Field(min_length=1, max_length=100)]],
     Body(min_length=1, max_length=50, examples=[["班级安全第一责任人", "晨午检和因病缺勤追踪"]]),
 ]
 
 
 @router.get("", response_model=dict[str, list[str]], summary="A school's safety duties per post")
-async def get_lists(grid_id: str, principal: CurrentUser, db: Db) -> dict[str, list[str]]:
+async def get_lists(grid_id: Id, principal: CurrentUser, db: Db) -> dict[str, list[str]]:
     """Return every post's duties (the school's own edits over the defaults)."""
     return await service.lists(db=db, principal=principal, grid_id=grid_id)
 
 
 @router.put("/{post}", response_model=list[str], summary="Replace one post's duties at a school")
 async def put_list(
-    grid_id: str,
-    post: Annotated[str, Path(min_length=1, max_length=50)],
+    grid_id: Id,
+    post: Annotated[SingleLineText, Path(min_length=1, max_length=50)],
     duties: Duties,
     principal: CurrentUser,
     db: Db,

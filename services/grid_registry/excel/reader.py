@@ -31,6 +31,7 @@ from services.grid_registry.excel.templates import (
     normalize,
 )
 from shared.errors import ApiError
+from shared.fields import MAX_DAY, MIN_DAY, without_control_characters
 from shared.vocabulary import GridLevel
 
 PHONE = re.compile(r"^\+?[0-9 -]{5,20}$")  # as people/models.py accepts it
@@ -68,6 +69,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "weak_password": ("密码至少 8 位", "A password has at least 8 characters"),
     "bad_date": ("日期格式不正确，例如 2026-09-01", "Not a date; write e.g. 2026-09-01"),
+    "date_out_of_range": (
+        f"日期须在 {MIN_DAY} 至 {MAX_DAY} 之间",
+        f"The date must be between {MIN_DAY} and {MAX_DAY}",
+    ),
+    "control_characters": (
+        "不能包含换行、制表符或其他控制字符",
+        "Must be one line without tabs or other control characters",
+    ),
     "duplicate_code": ("编码与第 {other} 行重复", "Same code as row {other}"),
     "ambiguous_code": (
         "系统中有多个{what_zh}使用该编码，请改填系统中的 ID",
@@ -341,12 +350,20 @@ def _value(sheet: Sheet, row: int, column: Column, cell: Any, text: str | None) 
             sheet.flag(row, column.key, "invalid_choice", text, choices="、".join(column.choices))
         return value
     if column.kind == "date":
-        return _date(sheet, row, column, cell, text)
+        day = _date(sheet, row, column, cell, text)
+        if day is not None and not MIN_DAY <= day <= MAX_DAY:
+            sheet.flag(row, column.key, "date_out_of_range", text)
+        return day
     if column.kind == "list":
         items = [item.strip() for item in LIST_SEPARATORS.split(text) if item.strip()]
         if len(items) > MAX_CHECK_ITEMS or any(len(item) > 100 for item in items):
             sheet.flag(row, column.key, "too_many_items", text, limit=MAX_CHECK_ITEMS)
+        elif any(_has_control_characters(item) for item in items):
+            sheet.flag(row, column.key, "control_characters", _printable(text))
         return items
+    if column.kind != "password" and _has_control_characters(text):
+        sheet.flag(row, column.key, "control_characters", _printable(text))
+        return text
     if len(text) > column.max_length:
         sheet.flag(row, column.key, "too_long", text, limit=column.max_length)
     elif column.kind == "phone" and not PHONE.match(text):
@@ -356,6 +373,16 @@ def _value(sheet: Sheet, row: int, column: Column, cell: Any, text: str | None) 
     elif column.kind == "password" and len(text) < 8:
         sheet.flag(row, column.key, "weak_password", text)
     return text
+
+
+def _has_control_characters(text: str) -> bool:
+    """Tell whether a cell holds what a single-line field refuses (shared.fields)."""
+    return without_control_characters(text, multi_line=False) != text
+
+
+def _printable(text: str) -> str:
+    """Return a cell's text as an error may quote it (and a workbook or page show it)."""
+    return without_control_characters(text, multi_line=False)
 
 
 def _date(sheet: Sheet, row: int, column: Column, cell: Any, text: str) -> date | None:

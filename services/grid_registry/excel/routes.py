@@ -23,6 +23,7 @@ from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
 from shared.errors import ApiError, ErrorBody
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/excel", tags=["excel"])
@@ -174,7 +175,7 @@ async def export_list(
     kind: ExcelKind,
     principal: CurrentUser,
     db: Db,
-    grid_id: Annotated[str | None, Query(max_length=64, description="Default: your scope")] = None,
+    grid_id: Annotated[Id | None, Query(description="Default: your scope")] = None,
 ) -> Response:
     """Download a list of your subtree (or of `grid_id`'s)."""
     content, file_name = await service.export_list(

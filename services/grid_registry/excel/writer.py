@@ -25,6 +25,7 @@ from services.grid_registry.excel.templates import (
     TEMPLATES,
     Template,
 )
+from shared.fields import without_control_characters
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -53,8 +54,17 @@ def export_workbook(kind: ExcelKind, rows: Iterable[Sequence[Cell]]) -> bytes:
     """Return a list as a workbook with the template's columns (rows in column order)."""
     book, sheet = _new_book(TEMPLATES[kind])
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_printable(value) for value in row])
     return _save(book)
+
+
+def _printable(value: Cell) -> Cell:
+    """Return a cell's value without the control characters a workbook cannot hold.
+
+    Values are checked when written since shared.fields; some stored before still hold them,
+    and one such record must not make the whole list fail to export.
+    """
+    return without_control_characters(value) if isinstance(value, str) else value
 
 
 def _new_book(template: Template) -> tuple[Workbook, Worksheet]:

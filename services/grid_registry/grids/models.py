@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import PersonRef
+from shared.fields import Id, SingleLineText
 from shared.vocabulary import GridLevel
 
 # Depth order of levels: a child sits strictly below its parent.
@@ -36,10 +37,12 @@ class GridCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=100, description="名称, e.g. 城关镇第一小学")
+    name: SingleLineText = Field(
+        min_length=1, max_length=100, description="名称, e.g. 城关镇第一小学"
+    )
     level: GridLevel
-    parent_id: str | None = Field(None, max_length=64)
-    head_person_id: str | None = Field(None, max_length=64, description="网格长; none = blind spot")
+    parent_id: Id | None = None
+    head_person_id: Id | None = Field(None, description="网格长; none = blind spot")
 
 
 class GridRead(BaseModel):

@@ -11,6 +11,7 @@ from services.grid_registry.grids.models import GridCreate, GridRead
 from services.grid_registry.grids.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 from shared.responsibility import Calendar
 
@@ -40,7 +41,7 @@ async def create_grid(
 
 
 @router.get("/{grid_id}", response_model=GridRead, summary="One grid of your subtree")
-async def get_grid(grid_id: str, principal: CurrentUser, db: Db) -> GridRead:
+async def get_grid(grid_id: Id, principal: CurrentUser, db: Db) -> GridRead:
     """Return a grid (404 if it is not in your subtree)."""
     return await service.get(db=db, principal=principal, grid_id=grid_id)
 
@@ -48,7 +49,7 @@ async def get_grid(grid_id: str, principal: CurrentUser, db: Db) -> GridRead:
 @router.get(
     "/{grid_id}/children", response_model=list[GridRead], summary="The grids directly below"
 )
-async def get_children(grid_id: str, principal: CurrentUser, db: Db) -> list[GridRead]:
+async def get_children(grid_id: Id, principal: CurrentUser, db: Db) -> list[GridRead]:
     """List the children of a grid of your subtree."""
     return await service.children(db=db, principal=principal, grid_id=grid_id)
 
@@ -59,7 +60,7 @@ async def get_children(grid_id: str, principal: CurrentUser, db: Db) -> list[Gri
     summary="Set the school-day calendar (slots, holidays) of a grid's subtree; null inherits",
 )
 async def set_calendar(
-    grid_id: str,
+    grid_id: Id,
     calendar: Calendar | None,
     principal: CurrentUser,
     db: Db,

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.fields import Id, SingleLineText
 from shared.vocabulary import Role
 
 
@@ -17,10 +18,8 @@ class AccountCreate(BaseModel):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[a-zA-Z0-9._-]+$")
     password: str = Field(min_length=8, max_length=128)
     role: Role
-    agency_id: str | None = Field(
+    agency_id: Id | None = Field(
         None,
-        min_length=1,
-        max_length=64,
         description=(
             "The agency this login answers for (role agency only, and then required): the id "
             "agency integration gave it (POST :8006/v1/agencies)"
@@ -50,10 +49,12 @@ class PersonCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=50)
-    grid_id: str = Field(max_length=64, description="The grid the person belongs to (their scope)")
-    post: str = Field(min_length=1, max_length=50, description="岗位, e.g. 校长, 班主任, 值周教师")
-    phone: str | None = Field(None, pattern=r"^\+?[0-9 -]{5,20}$")
+    name: SingleLineText = Field(min_length=1, max_length=50)
+    grid_id: Id = Field(description="The grid the person belongs to (their scope)")
+    post: SingleLineText = Field(
+        min_length=1, max_length=50, description="岗位, e.g. 校长, 班主任, 值周教师"
+    )
+    phone: str | None = Field(None, max_length=21, pattern=r"^\+?[0-9 -]{5,20}$")
     account: AccountCreate | None = None
 
 

@@ -9,6 +9,7 @@ from services.grid_registry.people import service
 from services.grid_registry.people.models import PersonCreate, PersonRead
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/people", tags=["people"])
@@ -34,6 +35,6 @@ async def create_person(
 
 
 @router.get("/{person_id}", response_model=PersonRead, summary="One person of your subtree")
-async def get_person(person_id: str, principal: CurrentUser, db: Db) -> PersonRead:
+async def get_person(person_id: Id, principal: CurrentUser, db: Db) -> PersonRead:
     """Return a person (404 if not registered in your subtree)."""
     return await service.get(db=db, principal=principal, person_id=person_id)

@@ -14,6 +14,7 @@ from services.grid_registry.qr.render import label_png, sheet_pdf
 from services.grid_registry.risk_points.repository import COLLECTION as POINTS
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Relay
+from shared.fields import Id, Token
 
 router = APIRouter(prefix="/v1", tags=["qr codes"])
 
@@ -30,7 +31,7 @@ def _base_url(request: Request) -> str:
     summary="Issue the point's QR token (replace=true revokes the old one)",
 )
 async def issue_token(
-    point_id: str,
+    point_id: Id,
     request: Request,
     principal: CurrentUser,
     db: Db,
@@ -46,7 +47,7 @@ async def issue_token(
 
 
 @router.delete("/qr/{token}", status_code=204, summary="Revoke a QR token")
-async def revoke_token(token: str, principal: CurrentUser, db: Db, relay: Relay) -> Response:
+async def revoke_token(token: Token, principal: CurrentUser, db: Db, relay: Relay) -> Response:
     """Revoke it: scanning it answers 404 from now on."""
     point_id = await service.revoke(db=db, principal=principal, token=token)
     relay.notify(POINTS, point_id)
@@ -56,7 +57,7 @@ async def revoke_token(token: str, principal: CurrentUser, db: Db, relay: Relay)
 @router.get(
     "/qr/{token}", response_model=QrResolved, summary="What a scanned QR code names (logged in)"
 )
-async def resolve_token(token: str, principal: CurrentUser, db: Db) -> QrResolved:
+async def resolve_token(token: Token, principal: CurrentUser, db: Db) -> QrResolved:
     """Return the point, its grid, who answers for it now and its check list."""
     return await service.resolve(db=db, principal=principal, token=token)
 
@@ -68,7 +69,7 @@ async def resolve_token(token: str, principal: CurrentUser, db: Db) -> QrResolve
     summary="The point's printable QR label (PNG)",
 )
 async def label(
-    point_id: str, request: Request, principal: CurrentUser, db: Db, relay: Relay
+    point_id: Id, request: Request, principal: CurrentUser, db: Db, relay: Relay
 ) -> Response:
     """Render the label with the point's current token (issuing one if needed)."""
     point_label = await service.label_for(
@@ -85,7 +86,7 @@ async def label(
     responses={200: {"content": {"application/pdf": {}}}},
     summary="A PDF of labels for every risk point under a grid, to print and stick up",
 )
-async def sheet(grid_id: str, request: Request, principal: CurrentUser, db: Db) -> Response:
+async def sheet(grid_id: Id, request: Request, principal: CurrentUser, db: Db) -> Response:
     """Render A4 pages of labels (tokens are issued for points that have none)."""
     grid = await grids.get_in_scope(db=db, principal=principal, grid_id=grid_id)
     labels = await service.labels_under(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +11,8 @@ from services.grid_registry.responsibility.cache import PlaceCache
 from services.grid_registry.responsibility.models import ResponsibilityRead
 from shared.auth import CurrentUser
 from shared.clock import utc_now
-from shared.errors import ApiError, field_error, not_found
+from shared.errors import ApiError, not_found
+from shared.fields import Id, Moment
 from shared.responsibility import SLOT_LABELS
 
 router = APIRouter(prefix="/v1/responsibility", tags=["responsibility"])
@@ -26,10 +26,10 @@ router = APIRouter(prefix="/v1/responsibility", tags=["responsibility"])
 async def who_is_responsible(
     request: Request,
     principal: CurrentUser,
-    point_id: Annotated[str | None, Query(max_length=64)] = None,
-    grid_id: Annotated[str | None, Query(max_length=64)] = None,
+    point_id: Annotated[Id | None, Query()] = None,
+    grid_id: Annotated[Id | None, Query()] = None,
     at: Annotated[
-        datetime | None, Query(description="ISO 8601 with offset; default now. Past = trace-back")
+        Moment | None, Query(description="ISO 8601 with offset; default now. Past = trace-back")
     ] = None,
 ) -> ResponsibilityRead:
     """Answer for exactly one of `point_id` or `grid_id`, at `at` (default now)."""
@@ -39,14 +39,6 @@ async def who_is_responsible(
             "bad_request",
             "请提供 point_id 或 grid_id 之一",
             "Give exactly one of point_id or grid_id",
-        )
-    if at is not None and at.tzinfo is None:
-        raise field_error(
-            "at",
-            "timezone_missing",
-            "时间须带时区，例如 2026-11-23T09:40:00+08:00",
-            "Give the time with its offset, e.g. 2026-11-23T09:40:00+08:00",
-            location="query",
         )
     cache: PlaceCache = request.app.state.place_cache
     moment = at or utc_now()

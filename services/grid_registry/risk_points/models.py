@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import PersonRef
+from shared.fields import Id, SingleLineText
 from shared.vocabulary import HazardCategory, RiskGrade
 
 
@@ -29,14 +31,14 @@ class RiskPointCreate(BaseModel):
         },
     )
 
-    grid_id: str = Field(max_length=64)
-    name: str = Field(min_length=1, max_length=100)
+    grid_id: Id
+    name: SingleLineText = Field(min_length=1, max_length=100)
     category: HazardCategory
     risk_grade: RiskGrade
-    responsible_person_id: str | None = Field(
-        None, max_length=64, description="Defaults to the grid's head"
+    responsible_person_id: Id | None = Field(None, description="Defaults to the grid's head")
+    check_items: list[Annotated[SingleLineText, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=50
     )
-    check_items: list[str] = Field(default_factory=list, max_length=50)
 
 
 class RiskPointRead(BaseModel):

@@ -10,6 +10,7 @@ from services.grid_registry.risk_points.models import RiskPointCreate, RiskPoint
 from services.grid_registry.risk_points.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/risk-points", tags=["risk points"])
@@ -38,6 +39,6 @@ async def create_risk_point(
 
 
 @router.get("/{point_id}", response_model=RiskPointRead, summary="One risk point")
-async def get_risk_point(point_id: str, principal: CurrentUser, db: Db) -> RiskPointRead:
+async def get_risk_point(point_id: Id, principal: CurrentUser, db: Db) -> RiskPointRead:
     """Return a risk point of your subtree with who answers for it now."""
     return await service.get(db=db, principal=principal, point_id=point_id)
