@@ -46,6 +46,10 @@ def test_days_that_cover_a_month_whole_read_its_month_cell() -> None:
         ("2026-01", "yesterday", "to"),
         ("2026-05-02", "2026-05-01", "to"),
         ("2020-01", "2026-01", "from"),
+        ("9999-12-01", "9999-12-31", "from"),  # the month after it is no date
+        ("2026-01", "9999-12", "to"),
+        ("0001-01", "0001-01", "from"),
+        ("1999-12", "2000-01", "from"),
     ],
 )
 def test_bad_periods_name_the_field(first: str, last: str, field: str) -> None:
@@ -53,3 +57,9 @@ def test_bad_periods_name_the_field(first: str, last: str, field: str) -> None:
         parse_period(first, last)
     assert refused.value.status_code == 422
     assert refused.value.body.details[0].field == field
+    assert refused.value.body.details[0].location == "query"
+
+
+def test_periods_reach_the_last_month_the_bounds_allow() -> None:
+    period = parse_period("2100-12", "2100-12")
+    assert (period.first_day, period.last_day) == (date(2100, 12, 1), date(2100, 12, 31))

@@ -9,7 +9,7 @@ one, else the defaults.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Self
+from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -90,12 +90,14 @@ class DeadlinePolicy(BaseModel):
         default_factory=lambda: dict(DEFAULT_GRADES),
         description="Every grade's limits (all four grades are required)",
     )
-    category_caps_hours: dict[HazardCategory, float] = Field(
+    category_caps_hours: dict[HazardCategory, Annotated[float, Field(gt=0, le=24 * 365)]] = Field(
         default_factory=lambda: dict(DEFAULT_CATEGORY_CAPS),
         description="Longest rectification time of a category, whatever the grade",
     )
     major_grades: tuple[RiskGrade, ...] = Field(
-        (RiskGrade.RED,), description="Grades that make a hazard major (重大隐患, 挂牌督办)"
+        (RiskGrade.RED,),
+        max_length=len(RiskGrade),
+        description="Grades that make a hazard major (重大隐患, 挂牌督办)",
     )
     duplicate_window_hours: float | None = Field(
         None,

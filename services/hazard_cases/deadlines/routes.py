@@ -12,6 +12,7 @@ from shared.auth import CurrentUser, Principal
 from shared.clock import utc_now
 from shared.dependencies import Db
 from shared.errors import ApiError, not_found
+from shared.fields import Id
 from shared.vocabulary import Role
 
 router = APIRouter(prefix="/v1/deadline-policies", tags=["deadlines"])
@@ -33,7 +34,7 @@ async def _grid_in_scope(db: Db, principal: Principal, grid_id: str) -> dict[str
 
 
 @router.get("/{grid_id}", response_model=PolicyRead, summary="The deadline policy in force")
-async def get_policy(grid_id: str, request: Request, principal: CurrentUser, db: Db) -> PolicyRead:
+async def get_policy(grid_id: Id, request: Request, principal: CurrentUser, db: Db) -> PolicyRead:
     """Return the policy that applies to hazards in this grid (managers of its subtree)."""
     if not principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD):
         raise ApiError(
@@ -51,7 +52,7 @@ async def get_policy(grid_id: str, request: Request, principal: CurrentUser, db:
     summary="Set a grid's own policy (county operators); applies to hazards assigned from now",
 )
 async def put_policy(
-    grid_id: str, policy: DeadlinePolicy, request: Request, principal: CurrentUser, db: Db
+    grid_id: Id, policy: DeadlinePolicy, request: Request, principal: CurrentUser, db: Db
 ) -> PolicyRead:
     """Set the policy of a grid of your subtree (PUT: the same body twice changes nothing)."""
     if not principal.has_role(Role.COUNTY_OPERATOR):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.hazard_cases.hazards.lifecycle import Action
 from shared.events import PersonRef
+from shared.fields import Id, Moment, Text
 from shared.vocabulary import HazardCategory, HazardStatus, RiskGrade
 
 
@@ -89,24 +90,26 @@ class AssignBody(_ActionBody):
     """Give the hazard to a person who holds a responsibility in your subtree."""
 
     action: Literal[Action.ASSIGN]
-    person_id: str = Field(min_length=1, max_length=64)
-    note: str | None = Field(None, max_length=500)
-    new_deadline: datetime | None = Field(None, description="Optional new rectification deadline")
+    person_id: Id
+    note: Text | None = Field(None, max_length=500)
+    new_deadline: Moment | None = Field(
+        None, description="Optional new rectification deadline, with its offset"
+    )
 
 
 class AcceptBody(_ActionBody):
     """Accept the assignment and start rectifying (签收)."""
 
     action: Literal[Action.ACCEPT]
-    note: str | None = Field(None, max_length=500)
+    note: Text | None = Field(None, max_length=500)
 
 
 class SubmitRectificationBody(_ActionBody):
     """Report the hazard fixed, with photos of the result (整改完成)."""
 
     action: Literal[Action.SUBMIT_RECTIFICATION]
-    note: str = Field(min_length=2, max_length=1000, description="What was done")
-    photo_ids: list[str] = Field(
+    note: Text = Field(min_length=2, max_length=1000, description="What was done")
+    photo_ids: list[Id] = Field(
         min_length=1, max_length=9, description="Rectification evidence (media ids)"
     )
 
@@ -115,62 +118,70 @@ class VerifyBody(_ActionBody):
     """Check the fix against the finding and close the hazard (验收销号)."""
 
     action: Literal[Action.VERIFY]
-    note: str | None = Field(None, max_length=500)
+    note: Text | None = Field(None, max_length=500)
 
 
 class FailVerificationBody(_ActionBody):
     """The fix does not hold: back to rectifying, with the reason."""
 
     action: Literal[Action.FAIL_VERIFICATION]
-    reason: str = Field(min_length=2, max_length=500)
-    new_deadline: datetime | None = Field(None, description="Default: a fresh full period")
+    reason: Text = Field(min_length=2, max_length=500)
+    new_deadline: Moment | None = Field(
+        None, description="With its offset; default: a fresh full period"
+    )
 
 
 class ReopenBody(_ActionBody):
     """The problem came back after closing: back to rectifying, with the reason."""
 
     action: Literal[Action.REOPEN]
-    reason: str = Field(min_length=2, max_length=500)
-    new_deadline: datetime | None = Field(None, description="Default: a fresh full period")
+    reason: Text = Field(min_length=2, max_length=500)
+    new_deadline: Moment | None = Field(
+        None, description="With its offset; default: a fresh full period"
+    )
 
 
 class RejectBody(_ActionBody):
     """Not a hazard (the reporter is told the reason)."""
 
     action: Literal[Action.REJECT]
-    reason: str = Field(min_length=2, max_length=500)
+    reason: Text = Field(min_length=2, max_length=500)
 
 
 class MergeBody(_ActionBody):
     """A duplicate: merge into another open hazard you may see."""
 
     action: Literal[Action.MERGE]
-    into_hazard_id: str = Field(min_length=1, max_length=64)
-    note: str | None = Field(None, max_length=500)
+    into_hazard_id: Id
+    note: Text | None = Field(None, max_length=500)
 
 
 class RecordInterimBody(_ActionBody):
     """It cannot be fixed in time: the interim control measures taken, and the date asked for."""
 
     action: Literal[Action.RECORD_INTERIM]
-    measures: str = Field(min_length=2, max_length=1000, description="临时管控措施")
-    requested_deadline: datetime
+    measures: Text = Field(min_length=2, max_length=1000, description="临时管控措施")
+    requested_deadline: Moment = Field(description="With its offset")
 
 
 class ApproveExtensionBody(_ActionBody):
     """The level above approves a new deadline (the one asked for, or another)."""
 
     action: Literal[Action.APPROVE_EXTENSION]
-    deadline: datetime | None = Field(None, description="Default: the date asked for")
-    note: str | None = Field(None, max_length=500)
+    deadline: Moment | None = Field(
+        None, description="With its offset; default: the date asked for"
+    )
+    note: Text | None = Field(None, max_length=500)
 
 
 class SuperviseBody(_ActionBody):
     """A leader takes the hazard in hand (督办): escalation stops until the new deadline."""
 
     action: Literal[Action.SUPERVISE]
-    note: str = Field(min_length=2, max_length=500)
-    new_deadline: datetime | None = Field(None, description="Default: one escalation period")
+    note: Text = Field(min_length=2, max_length=500)
+    new_deadline: Moment | None = Field(
+        None, description="With its offset; default: one escalation period"
+    )
 
 
 ActionBody = Annotated[

@@ -17,6 +17,7 @@ from services.hazard_cases.hazards.models import (
 from services.hazard_cases.hazards.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
+from shared.fields import Id, Skip
 from shared.idempotency import IdempotencyKeyHeader
 from shared.vocabulary import HazardStatus
 
@@ -38,7 +39,7 @@ async def list_hazards(
         bool | None,
         Query(description="Only hazards with (true) or without (false) a failed message"),
     ] = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[Skip, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> HazardPage:
     """Managers see their subtree; teachers what they reported or must rectify."""
@@ -49,7 +50,7 @@ async def list_hazards(
 
 
 @router.get("/{hazard_id}", response_model=HazardRead, summary="One hazard with its timeline")
-async def get_hazard(hazard_id: str, principal: CurrentUser, db: Db) -> HazardRead:
+async def get_hazard(hazard_id: Id, principal: CurrentUser, db: Db) -> HazardRead:
     """Return a hazard you may see (404 otherwise)."""
     return await service.get_visible(db=db, principal=principal, hazard_id=hazard_id)
 
@@ -61,7 +62,7 @@ async def get_hazard(hazard_id: str, principal: CurrentUser, db: Db) -> HazardRe
     summary="Take an action: accept, rectify, verify, reopen, assign, reject, merge, supervise…",
 )
 async def take_action(
-    hazard_id: str,
+    hazard_id: Id,
     request: Request,
     body: Annotated[ActionBody, Body(openapi_examples=ACTION_EXAMPLES)],
     principal: CurrentUser,

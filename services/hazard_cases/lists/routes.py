@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,14 +18,15 @@ from services.hazard_cases.places.scope import managed_subtree
 from shared.auth import CurrentUser
 from shared.clock import utc_now
 from shared.dependencies import Db
+from shared.fields import Id, Moment
 
 LIST_WHAT = ("隐患清单", "the lists")
 
 router = APIRouter(prefix="/v1/hazard-lists", tags=["lists"])
 
-GridQuery = Annotated[str | None, Query(max_length=64, description="Default: your own grid")]
-Since = Annotated[datetime | None, Query(description="Closed list: from (inclusive)")]
-Until = Annotated[datetime | None, Query(description="Closed list: until (exclusive)")]
+GridQuery = Annotated[Id | None, Query(description="Default: your own grid")]
+Since = Annotated[Moment | None, Query(description="Closed list: from (inclusive), with offset")]
+Until = Annotated[Moment | None, Query(description="Closed list: until (exclusive), with offset")]
 
 
 class HazardList(BaseModel):

@@ -53,11 +53,19 @@ def query(
         return {**scope, "status": {"$in": running}, "rectify_by": late}, [("rectify_by", 1)]
     if since is None or until is None:
         raise field_error(
-            "since", "missing", "已销号清单需要起止时间", "The closed list needs since and until"
+            "since",
+            "missing",
+            "已销号清单需要起止时间",
+            "The closed list needs since and until",
+            location="query",
         )
     if until <= since:
         raise field_error(
-            "until", "before_since", "结束时间须晚于开始时间", "until must follow since"
+            "until",
+            "before_since",
+            "结束时间须晚于开始时间",
+            "until must follow since",
+            location="query",
         )
     closed = {"$gte": since, "$lt": until}
     return {**scope, "status": "closed", "closed_at": closed}, [("closed_at", 1)]

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from shared.fields import without_control_characters
 from shared.vocabulary import (
     CATEGORY_LABELS,
     HAZARD_STATUS_LABELS,
@@ -93,6 +94,15 @@ def _row(number: int, doc: dict[str, Any], now: datetime) -> list[Any]:
     ]
 
 
+def _printable(value: Any) -> Any:
+    """Return a cell's value without the control characters a workbook cannot hold.
+
+    Text is checked when written since shared.fields; some stored before still holds them, and
+    one such hazard must not make the whole list fail to export.
+    """
+    return without_control_characters(value) if isinstance(value, str) else value
+
+
 def workbook(title: str, subtitle: str, docs: list[dict[str, Any]], now: datetime) -> bytes:
     """Return the list as .xlsx bytes: a title row, a subtitle, the header, one row per hazard."""
     book = Workbook()
@@ -100,11 +110,11 @@ def workbook(title: str, subtitle: str, docs: list[dict[str, Any]], now: datetim
     assert sheet is not None
     sheet.title = "隐患清单"
     last = get_column_letter(len(COLUMNS))
-    sheet.append([title])
+    sheet.append([_printable(title)])
     sheet.merge_cells(f"A1:{last}1")
     sheet["A1"].font = Font(size=14, bold=True)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([subtitle])
+    sheet.append([_printable(subtitle)])
     sheet.merge_cells(f"A2:{last}2")
     sheet.append([header for header, _ in COLUMNS])
     for cell in sheet[3]:
@@ -113,7 +123,7 @@ def workbook(title: str, subtitle: str, docs: list[dict[str, Any]], now: datetim
     for index, (_, width) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     for number, doc in enumerate(docs, start=1):
-        sheet.append(_row(number, doc, now))
+        sheet.append([_printable(value) for value in _row(number, doc, now)])
         grade = doc.get("risk_grade")
         if grade:
             fill = PatternFill("solid", fgColor=GRADE_FILLS[RiskGrade(grade)])

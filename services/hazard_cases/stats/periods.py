@@ -1,6 +1,7 @@
 """The period a figures query asks about, as the cells that answer it (pure logic).
 
-`from` and `to` are months (YYYY-MM) or days (YYYY-MM-DD), China time, both ends included. A
+`from` and `to` are months (YYYY-MM) or days (YYYY-MM-DD), China time, both ends included, within
+the dates shared.fields allows (2000-01-01 to 2100-12-31). A
 month the period covers whole is read from its month cell; a month it covers in part, from the
 cells of its days: at most two such months, so a query reads at most a few dozen documents.
 """
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.errors import ApiError, field_error
+from shared.fields import MAX_DAY, MIN_DAY
 
 MONTH = re.compile(r"^\d{4}-\d{2}$")
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -34,6 +36,17 @@ def _bad(name: str) -> ApiError:
         "bad_period",
         "应为月份 YYYY-MM 或日期 YYYY-MM-DD",
         "Give a month YYYY-MM or a day YYYY-MM-DD",
+        location="query",
+    )
+
+
+def _out_of_range(name: str) -> ApiError:
+    return field_error(
+        name,
+        "out_of_range",
+        f"日期须在 {MIN_DAY} 至 {MAX_DAY} 之间",
+        f"The date must be between {MIN_DAY} and {MAX_DAY}",
+        location="query",
     )
 
 
@@ -45,20 +58,27 @@ def _end(name: str, value: str, *, first: bool) -> date:
     """Return the first (or last) day a `from` (or `to`) value stands for."""
     try:
         if DAY.match(value):
-            return date.fromisoformat(value)
-        if MONTH.match(value):
-            start = date(int(value[:4]), int(value[5:]), 1)
-            return start if first else _next_month(start) - timedelta(days=1)
+            day = date.fromisoformat(value)
+        elif MONTH.match(value):
+            day = date(int(value[:4]), int(value[5:]), 1)
+            if not first and MIN_DAY <= day <= MAX_DAY:  # the month after 9999-12 is no date
+                day = _next_month(day) - timedelta(days=1)
+        else:
+            raise _bad(name)
     except ValueError:
-        pass
-    raise _bad(name)
+        raise _bad(name) from None
+    if not MIN_DAY <= day <= MAX_DAY:
+        raise _out_of_range(name)
+    return day
 
 
 def parse_period(first: str, last: str) -> Period:
     """Return the period from `first` to `last`, or answer 422 naming the field."""
     start, end = _end("from", first, first=True), _end("to", last, first=False)
     if end < start:
-        raise field_error("to", "before_from", "结束时间不能早于开始时间", "to is before from")
+        raise field_error(
+            "to", "before_from", "结束时间不能早于开始时间", "to is before from", location="query"
+        )
     months: list[str] = []
     cells: list[str] = []
     month_start = start.replace(day=1)
@@ -76,6 +96,10 @@ def parse_period(first: str, last: str) -> Period:
         month_start = _next_month(month_start)
     if len(months) > MAX_MONTHS:
         raise field_error(
-            "from", "too_long", f"一次最多查询 {MAX_MONTHS} 个月", f"At most {MAX_MONTHS} months"
+            "from",
+            "too_long",
+            f"一次最多查询 {MAX_MONTHS} 个月",
+            f"At most {MAX_MONTHS} months",
+            location="query",
         )
     return Period(start, end, months, cells)

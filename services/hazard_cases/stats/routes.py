@@ -18,10 +18,11 @@ from services.hazard_cases.stats.periods import parse_period
 from shared.auth import CurrentUser
 from shared.clock import utc_now
 from shared.dependencies import Db
+from shared.fields import Id
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
-GridQuery = Annotated[str | None, Query(max_length=64, description="Default: your own grid")]
+GridQuery = Annotated[Id | None, Query(description="Default: your own grid")]
 FromPeriod = Annotated[
     str,
     Query(
