@@ -8,7 +8,6 @@ and service.py.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -22,20 +21,12 @@ from shared.events import (
     IllStudent,
     Symptom,
 )
+from shared.fields import Day, Id, Moment, SingleLineText, Text
 
 MAX_PHOTOS = 9
 MAX_CLASS_SIZE = 500  # a sanity bound: Chinese classes have at most ~70 students
 # Seven or more digits in a row: a phone or ID number, which a health record must not hold.
 _IDENTIFYING_NUMBER = re.compile(r"\d{7,}")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError(
-            "时间须包含时区，例如 2026-11-23T08:15:00+08:00 | "
-            "The time must include a time zone, e.g. 2026-11-23T08:15:00+08:00"
-        )
-    return value
 
 
 class PatrolCreate(BaseModel):
@@ -61,7 +52,7 @@ class PatrolCreate(BaseModel):
         },
     )
 
-    qr_token: str = Field(
+    qr_token: SingleLineText = Field(
         min_length=8,
         max_length=300,
         description=(
@@ -75,8 +66,8 @@ class PatrolCreate(BaseModel):
         description="One answer per item of the point's check list (GET :8001/v1/qr/{token})",
     )
     location: GeoPoint | None = None
-    photo_ids: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
-    checked_at: datetime = Field(
+    photo_ids: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    checked_at: Moment = Field(
         description="Phone clock when the patrol was done, with time zone (earlier if offline)"
     )
 
@@ -91,8 +82,6 @@ class PatrolCreate(BaseModel):
             seen.add(item)
         return results
 
-    _checked_at_aware = field_validator("checked_at")(_aware)
-
 
 class IllStudentIn(BaseModel):
     """One ill student: symptoms only. Names, student or ID numbers and phone numbers are not
@@ -103,13 +92,13 @@ class IllStudentIn(BaseModel):
     symptoms: list[Symptom] = Field(
         min_length=1, max_length=5, description="fever, cough, diarrhoea_vomiting, rash, other"
     )
-    other_symptom: str | None = Field(
+    other_symptom: SingleLineText | None = Field(
         None, max_length=50, description="Required when symptoms include 'other': what it is"
     )
     absent: bool = Field(
         True, description="true: absent for illness; false: at school, found ill at the check"
     )
-    note: str | None = Field(
+    note: Text | None = Field(
         None, max_length=200, description="Symptoms only, e.g. '昨晚起发热 38.5℃'; no names"
     )
 
@@ -173,15 +162,15 @@ class HealthCheckCreate(BaseModel):
         },
     )
 
-    grid_id: str = Field(max_length=64, description="The class's grid, or the school's grid")
-    class_name: str | None = Field(
+    grid_id: Id = Field(description="The class's grid, or the school's grid")
+    class_name: SingleLineText | None = Field(
         None,
         min_length=1,
         max_length=50,
         description="Required with a school's grid; defaults to the name of a class's grid",
     )
     session: HealthCheckSession
-    check_date: date = Field(description="The school day checked (China time)")
+    check_date: Day = Field(description="The school day checked (China time)")
     present: int = Field(ge=0, le=MAX_CLASS_SIZE, description="Students present (实到)")
     absent: int = Field(ge=0, le=MAX_CLASS_SIZE, description="Students absent (缺勤)")
     absent_ill: int = Field(ge=0, le=MAX_CLASS_SIZE, description="Of the absent, for illness")
@@ -189,7 +178,7 @@ class HealthCheckCreate(BaseModel):
         None, ge=0, le=MAX_CLASS_SIZE, description="Students on the class list (应到), optional"
     )
     ill_students: list[IllStudentIn] = Field(default_factory=list, max_length=MAX_CLASS_SIZE)
-    checked_at: datetime | None = Field(None, description="Phone clock, with time zone")
+    checked_at: Moment | None = Field(None, description="Phone clock, with time zone")
 
     @field_validator("absent_ill")
     @classmethod
@@ -229,8 +218,6 @@ class HealthCheckCreate(BaseModel):
             )
         return ill
 
-    _checked_at_aware = field_validator("checked_at")(_aware)
-
 
 class DutyCheckinCreate(BaseModel):
     """The person on duty checking in (到岗) or out (离岗) at a school, township or bureau."""
@@ -252,16 +239,14 @@ class DutyCheckinCreate(BaseModel):
         },
     )
 
-    grid_id: str = Field(max_length=64, description="The school (or township, bureau) on duty")
+    grid_id: Id = Field(description="The school (or township, bureau) on duty")
     action: DutyAction
     shift: DutyShift
-    note: str | None = Field(None, max_length=500)
+    note: Text | None = Field(None, max_length=500)
     location: GeoPoint | None = None
-    checked_at: datetime | None = Field(
+    checked_at: Moment | None = Field(
         None, description="Phone clock, with time zone (offline); defaults to when received"
     )
-
-    _checked_at_aware = field_validator("checked_at")(_aware)
 
 
 class CheckinAccepted(BaseModel):

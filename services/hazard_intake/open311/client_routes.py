@@ -10,6 +10,7 @@ from services.hazard_intake.open311 import clients
 from services.hazard_intake.open311.dependencies import Operator, Places
 from services.hazard_intake.open311.models import ClientCreate, ClientCreated, ClientRead
 from shared.dependencies import Db
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader, require_key
 
 router = APIRouter(prefix="/v1/open311/clients", tags=["open311 clients"])
@@ -57,7 +58,7 @@ async def list_clients(principal: Operator, db: Db) -> list[ClientRead]:
 
 
 @router.delete("/{client_id}", status_code=204, summary="Revoke an Open311 client's api_key")
-async def revoke_client(client_id: str, principal: Operator, db: Db) -> Response:
+async def revoke_client(client_id: Id, principal: Operator, db: Db) -> Response:
     """Revoke it: its api_key is refused from now on (its requests stay visible)."""
     await clients.revoke(db=db, principal=principal, client_id=client_id)
     return Response(status_code=204)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events import PersonRef
+from shared.fields import Id, SingleLineText, Text
+
+# An http(s) URL without spaces or control characters (it is shown again in XML answers).
+MEDIA_URL_PATTERN = r"^https?://[^\x00-\x20\x7F-\x9F\uFFFE\uFFFF]+$"
 
 
 class Format(StrEnum):
@@ -123,23 +127,27 @@ class ServiceRequestCreate(BaseModel):
         },
     )
 
-    api_key: str = Field(min_length=1, max_length=200)
-    jurisdiction_id: str | None = Field(None, max_length=64)
-    service_code: str = Field(min_length=1, max_length=64)
+    api_key: SingleLineText = Field(min_length=1, max_length=200)
+    jurisdiction_id: Id | None = None
+    service_code: SingleLineText = Field(min_length=1, max_length=64)
     lat: float | None = Field(None, ge=-90, le=90)
     long: float | None = Field(None, ge=-180, le=180)
-    address_string: str | None = Field(None, max_length=500)
-    address_id: str | None = Field(None, max_length=100)
-    email: str | None = Field(None, max_length=200)
-    device_id: str | None = Field(None, max_length=200)
-    account_id: str | None = Field(None, max_length=200)
-    first_name: str | None = Field(None, max_length=100)
-    last_name: str | None = Field(None, max_length=100)
-    phone: str | None = Field(None, max_length=50)
-    description: str = Field(min_length=2, max_length=1000)
-    media_url: str | None = Field(None, max_length=2000, pattern=r"^https?://\S+$")
-    attributes: dict[str, str] = Field(
-        default_factory=dict, description="From the form's attribute[code] fields"
+    address_string: SingleLineText | None = Field(None, max_length=500)
+    address_id: SingleLineText | None = Field(None, max_length=100)
+    email: SingleLineText | None = Field(None, max_length=200)
+    device_id: SingleLineText | None = Field(None, max_length=200)
+    account_id: SingleLineText | None = Field(None, max_length=200)
+    first_name: SingleLineText | None = Field(None, max_length=100)
+    last_name: SingleLineText | None = Field(None, max_length=100)
+    phone: SingleLineText | None = Field(None, max_length=50)
+    description: Text = Field(min_length=2, max_length=1000)
+    media_url: str | None = Field(None, max_length=2000, pattern=MEDIA_URL_PATTERN)
+    attributes: dict[
+        Annotated[str, Field(max_length=100)], Annotated[str, Field(max_length=1000)]
+    ] = Field(
+        default_factory=dict,
+        max_length=50,
+        description="From the form's attribute[code] fields",
     )
 
 
@@ -240,12 +248,10 @@ class ClientCreate(BaseModel):
         },
     )
 
-    name: str = Field(
+    name: SingleLineText = Field(
         min_length=2, max_length=100, description="Shown as the reporter of its requests"
     )
-    jurisdiction_id: str = Field(
-        min_length=1, max_length=64, description="The grid it files into (its jurisdiction_id)"
-    )
+    jurisdiction_id: Id = Field(description="The grid it files into (its jurisdiction_id)")
 
 
 class ClientRead(BaseModel):
@@ -277,10 +283,12 @@ def form_schema() -> dict[str, Any]:
     properties.pop("attributes", None)
     properties["attribute[point_id]"] = {
         "type": "string",
+        "maxLength": 64,
         "description": "风险点编号（二维码标签上） / Risk point code (on its QR label)",
     }
     properties["attribute[grid_id]"] = {
         "type": "string",
+        "maxLength": 64,
         "description": "网格编号（无风险点时） / Grid id (when no risk point applies)",
     }
     return {**schema, "properties": properties}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -23,9 +22,13 @@ from services.hazard_intake.open311.models import (
 from services.hazard_intake.open311.render import XML_MEDIA_TYPE, respond, to_wire, xml_bytes
 from services.hazard_intake.throttles import Throttles
 from shared.dependencies import Db, RuntimeDep
+from shared.fields import Id, MomentOrLocal, SingleLineText
 from shared.idempotency import IdempotencyKeyHeader, Replayed, require_key
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"], route_class=Open311Route)
+
+# A comma-separated list of request ids (or codes): as many as one answer holds.
+LIST_MAX_LENGTH = service.MAX_REQUESTS * 65
 
 FormatPath = Annotated[
     Format, Path(description="Answer format, as the resource's suffix: json or xml")
@@ -77,7 +80,7 @@ def _answers(root: str, example: Any, *, status: int = 200) -> dict[int | str, d
     summary="Services: one per hazard category (GeoReport v2 GET services)",
 )
 async def list_services(
-    format: FormatPath, places: Places, jurisdiction_id: str | None = None
+    format: FormatPath, places: Places, jurisdiction_id: Id | None = None
 ) -> Response:
     """List what can be reported; public, no api_key needed."""
     if jurisdiction_id and await places.grid(jurisdiction_id) is None:
@@ -91,7 +94,9 @@ async def list_services(
     responses=_answers("service_definition", _example(ServiceDefinitionRead)),
     summary="A service's definition: the attributes that place a request",
 )
-async def get_service_definition(service_code: str, format: FormatPath) -> Response:
+async def get_service_definition(
+    service_code: Annotated[SingleLineText, Path(max_length=64)], format: FormatPath
+) -> Response:
     """Return the attributes (risk point or grid) a request for this service may carry."""
     category = catalogue.category_of(service_code)
     if category is None:
@@ -170,16 +175,22 @@ async def list_requests(
     db: Db,
     places: Places,
     service_request_id: Annotated[
-        str | None, Query(description="Comma-separated ids; overrides every other filter")
+        SingleLineText | None,
+        Query(max_length=LIST_MAX_LENGTH, description="Comma-separated ids; overrides the rest"),
     ] = None,
-    service_code: Annotated[str | None, Query(description="Comma-separated codes")] = None,
+    service_code: Annotated[
+        SingleLineText | None,
+        Query(max_length=LIST_MAX_LENGTH, description="Comma-separated codes"),
+    ] = None,
     start_date: Annotated[
-        datetime | None, Query(description="ISO 8601; default end_date − 90 days")
+        MomentOrLocal | None, Query(description="ISO 8601; default end_date − 90 days")
     ] = None,
-    end_date: Annotated[datetime | None, Query(description="ISO 8601; default now")] = None,
-    status: Annotated[str | None, Query(description="open, closed or open,closed")] = None,
+    end_date: Annotated[MomentOrLocal | None, Query(description="ISO 8601; default now")] = None,
+    status: Annotated[
+        SingleLineText | None, Query(max_length=20, description="open, closed or open,closed")
+    ] = None,
     jurisdiction_id: Annotated[
-        str | None, Query(description="A grid: only requests inside it")
+        Id | None, Query(description="A grid: only requests inside it")
     ] = None,
 ) -> Response:
     """List at most 1,000 requests matching the filters."""
@@ -203,7 +214,7 @@ async def list_requests(
     summary="One request's status (a list of one, as the spec answers)",
 )
 async def get_request(
-    service_request_id: str,
+    service_request_id: Id,
     format: FormatPath,
     db: Db,
     places: Places,

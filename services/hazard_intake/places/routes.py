@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from services.hazard_intake.places.cache import PlaceCache
 from shared.auth import CurrentUser
 from shared.errors import not_found
+from shared.fields import Id
 
 router = APIRouter(prefix="/v1/points", tags=["places"])
 
@@ -21,7 +22,7 @@ class PointRead(BaseModel):
 
 
 @router.get("/{point_id}", response_model=PointRead, summary="A risk point you may report on")
-async def get_point(point_id: str, request: Request, principal: CurrentUser) -> PointRead:
+async def get_point(point_id: Id, request: Request, principal: CurrentUser) -> PointRead:
     """Return the point if it is known here and inside your scope (404 otherwise)."""
     cache: PlaceCache = request.app.state.places
     place = await cache.point(point_id)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.errors import ErrorBody
 from shared.events import GeoPoint
+from shared.fields import Id, Moment, SingleLineText, Text
 from shared.vocabulary import HazardCategory
 
 MAX_PHOTOS = 9
@@ -34,14 +34,16 @@ class ReportCreate(BaseModel):
         },
     )
 
-    point_id: str | None = Field(None, max_length=64, description="From the QR code at the point")
-    grid_id: str | None = Field(None, max_length=64, description="When no risk point applies")
+    point_id: Id | None = Field(None, description="From the QR code at the point")
+    grid_id: Id | None = Field(None, description="When no risk point applies")
     category: HazardCategory
-    description: str = Field(min_length=2, max_length=1000)
+    description: Text = Field(min_length=2, max_length=1000)
     location: GeoPoint | None = None
-    photo_ids: list[str] = Field(default_factory=list, max_length=MAX_PHOTOS)
-    submitted_at: datetime | None = Field(
-        None, description="When the phone wrote it (reports queued offline arrive later)"
+    photo_ids: list[Id] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    submitted_at: Moment | None = Field(
+        None,
+        description="When the phone wrote it, with its offset (reports queued offline arrive "
+        "later)",
     )
 
     @model_validator(mode="after")
@@ -105,7 +107,7 @@ class ReportBatch(BaseModel):
 class BatchItem(ReportCreate):
     """One report of a batch: a report and its own Idempotency-Key."""
 
-    idempotency_key: str = Field(min_length=1, max_length=255)
+    idempotency_key: SingleLineText = Field(min_length=1, max_length=255)
 
 
 class BatchItemResult(BaseModel):
