@@ -14,7 +14,8 @@ The bounds, stated once:
   tokens in URLs (QR codes): 8–128 characters of URL-safe base64.
 - Integers: paging `skip` from 0 to 1,000,000; any other integer fits in BSON's int64.
 - Dates: from 2000-01-01 to 2100-12-31. Moments (date and time): with their UTC offset, from
-  2000-01-01T00:00:00Z up to, not including, 2101-01-01T00:00:00Z.
+  2000-01-01T00:00:00Z up to, not including, 2101-01-01T00:00:00Z (`MomentOrLocal`, where a
+  standard lets the offset out, bounds the day of a time given without one).
 - Time zones: IANA names the platform's zoneinfo can load (`Asia/Shanghai`, `UTC`, ...).
 - Intervals: `check_interval` refuses an end before its start.
 
@@ -113,7 +114,7 @@ def _moment_in_range(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(
             "时间须带时区，例如 2026-11-23T09:40:00+08:00 | "
-            "Give the time with its UTC offset, e.g. 2026-11-23T09:40:00+08:00"
+            "The time must include its time zone (UTC offset), e.g. 2026-11-23T09:40:00+08:00"
         )
     # Aware comparisons subtract offsets as timedeltas, so year 1 or 9999 cannot overflow here.
     if not MIN_MOMENT <= value < END_OF_MOMENTS:
@@ -124,10 +125,20 @@ def _moment_in_range(value: datetime) -> datetime:
     return value
 
 
+def _moment_or_local_in_range(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        _day_in_range(value.date())
+        return value
+    return _moment_in_range(value)
+
+
 # A calendar day (holidays, health checks, rosters).
 Day = Annotated[date, AfterValidator(_day_in_range)]
 # An instant, given with its UTC offset (deadlines, "at" of a trace-back, a phone's clock).
 Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
+# The same where a standard lets the offset out (Open311): without one, its day is bounded and
+# the caller reads it in its own time zone.
+MomentOrLocal = Annotated[datetime, AfterValidator(_moment_or_local_in_range)]
 
 
 @cache

@@ -18,6 +18,7 @@ from shared.fields import (
     Id,
     Int64,
     Moment,
+    MomentOrLocal,
     SingleLineText,
     Skip,
     Text,
@@ -28,6 +29,7 @@ from shared.fields import (
 )
 from shared.responsibility import Calendar
 
+FAR_PAST_WITH_OFFSET = "0001-01-01T00:00:00+14:00"
 CONTROL = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1b", "\x1f", "\x7f", "\x85", "\x9f"]
 
 
@@ -157,6 +159,15 @@ def test_moments_need_an_offset_and_are_bounded() -> None:
     extreme = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
     with pytest.raises(ValidationError):
         adapter.validate_python(extreme)
+
+
+def test_moments_without_offset_where_a_standard_allows_it_are_bounded_by_their_day() -> None:
+    adapter: TypeAdapter[datetime] = TypeAdapter(MomentOrLocal)
+    assert adapter.validate_python("2026-11-23T09:40:00").tzinfo is None
+    assert adapter.validate_python("2026-11-23T09:40:00+08:00").tzinfo is not None
+    for value in ("0001-01-01T00:00:00", "9999-12-31T23:59:59", FAR_PAST_WITH_OFFSET):
+        with pytest.raises(ValidationError):
+            adapter.validate_python(value)
 
 
 def test_time_zones_must_load() -> None:
