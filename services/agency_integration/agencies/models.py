@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, UrlConstraints
 
+from shared.fields import SingleLineText
 from shared.vocabulary import AgencyKind, HazardCategory
 
 
@@ -26,10 +28,12 @@ class AgencyCreate(BaseModel):
         },
     )
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SingleLineText = Field(min_length=1, max_length=100)
     kind: AgencyKind
     categories: list[HazardCategory] = Field(min_length=1, max_length=20)
-    webhook_url: AnyHttpUrl | None = Field(None, description="Where signed events are POSTed")
+    webhook_url: Annotated[AnyHttpUrl, UrlConstraints(max_length=2000)] | None = Field(
+        None, description="Where signed events are POSTed"
+    )
 
 
 class AgencyRead(BaseModel):

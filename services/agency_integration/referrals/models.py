@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.fields import Moment, SingleLineText, Text
 from shared.refs import PersonRef
 from shared.vocabulary import AgencyKind, DispositionKind
 
@@ -40,22 +41,22 @@ class DispositionCreate(BaseModel):
             "returned 退回（非本单位职责）"
         )
     )
-    note: str = Field(
+    note: Text = Field(
         min_length=1,
         max_length=MAX_NOTE,
         description="What was done or found (shown to the school)",
     )
-    acted_at: datetime | None = Field(
+    acted_at: Moment | None = Field(
         None,
         description=(
             "When it happened, with time zone; default: now. At most 5 minutes ahead of the "
             "server's clock"
         ),
     )
-    officer: str | None = Field(
+    officer: SingleLineText | None = Field(
         None, max_length=MAX_OFFICER, description="The officer's name or unit (optional)"
     )
-    reference: str | None = Field(
+    reference: SingleLineText | None = Field(
         None,
         max_length=MAX_REFERENCE,
         description="The agency's own number, e.g. the police incident number 警情编号 (optional)",
@@ -65,16 +66,6 @@ class DispositionCreate(BaseModel):
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("acted_at")
-    @classmethod
-    def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError(
-                "时间须包含时区，例如 2026-11-23T09:10:00+08:00 | "
-                "The time must include a time zone, e.g. 2026-11-23T09:10:00+08:00"
-            )
-        return value
 
 
 class DispositionRead(BaseModel):

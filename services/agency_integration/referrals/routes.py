@@ -17,6 +17,7 @@ from services.agency_integration.referrals.models import (
 from services.agency_integration.referrals.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
+from shared.fields import Id, Skip
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/hazards", tags=["dispositions"])
@@ -37,7 +38,7 @@ DISPOSITION_ERRORS: dict[int | str, dict[str, Any]] = {
     summary="Record how your agency handled a hazard it was sent (处置反馈)",
 )
 async def record_disposition(
-    hazard_id: str,
+    hazard_id: Id,
     request: Request,
     body: DispositionCreate,
     principal: CurrentUser,
@@ -70,7 +71,7 @@ async def record_disposition(
     responses={k: v for k, v in DISPOSITION_ERRORS.items() if k != 409},
     summary="Your agency's dispositions on a hazard, oldest first",
 )
-async def list_dispositions(hazard_id: str, principal: CurrentUser, db: Db) -> DispositionList:
+async def list_dispositions(hazard_id: Id, principal: CurrentUser, db: Db) -> DispositionList:
     """List what your agency recorded on a hazard referred to it (an empty list at first)."""
     return await service.list_for_hazard(db=db, principal=principal, hazard_id=hazard_id)
 
@@ -85,7 +86,7 @@ async def list_referrals(
     principal: CurrentUser,
     db: Db,
     unanswered: Annotated[bool, Query(description="Only those you have not answered yet")] = False,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    skip: Annotated[Skip, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ReferralPage:
     """Your agency's feed: each hazard referred to it, with how many answers you recorded."""

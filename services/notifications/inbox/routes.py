@@ -11,6 +11,7 @@ from services.notifications.inbox.models import NotificationPage
 from shared.auth import CurrentUser
 from shared.dependencies import Db
 from shared.errors import not_found
+from shared.fields import Id
 
 router = APIRouter(prefix="/v1/notifications", tags=["inbox"])
 
@@ -27,7 +28,7 @@ async def my_notifications(
 @router.post(
     "/{notification_id}/read", status_code=204, summary="Mark one of your notifications read"
 )
-async def mark_read(notification_id: str, principal: CurrentUser, db: Db) -> Response:
+async def mark_read(notification_id: Id, principal: CurrentUser, db: Db) -> Response:
     """Mark it read (idempotent; 404 if it is not yours)."""
     if not await repository.mark_read(db, principal.user_id, notification_id):
         raise not_found("通知", "Notification")
