@@ -250,3 +250,35 @@ def test_a_sheet_of_another_kind_has_no_header() -> None:
 
     assert [e.code for e in sheet.errors] == ["no_header"]
     assert "人员编码" in sheet.errors[0].message_zh
+
+
+def test_cells_with_control_characters_or_dates_out_of_range_are_refused() -> None:
+    content = workbook(
+        ["对象类型", "对象编码", "职责", "时段", "人员编码", "生效日期"],
+        ["网格", "GATE", "网格员", None, "P1", "2200/1/1"],  # beyond shared.fields' dates
+        ["网格", "GATE", "网格员", None, "P2", None],
+    )
+    known = Known(grids={"GATE": GridLevel.OUTSIDE}, people={"P1", "P2"})
+    sheet = read_workbook(ExcelKind.ASSIGNMENTS, content, known)
+    assert [(e.row, e.column, e.code) for e in sheet.errors] == [
+        (2, "生效日期", "date_out_of_range")
+    ]
+
+    content = workbook(
+        GRID_HEADERS,
+        ["CG", "城关镇", "二级", "ROOT", None],
+        ["CG-01", "城关镇\n第一小学", "三级", "CG", None],  # a line break typed into the name
+    )
+    sheet = read_workbook(ExcelKind.GRIDS, content, Known(grids={"ROOT": GridLevel.BUREAU}))
+    (error,) = sheet.errors
+    assert (error.row, error.column, error.code) == (3, "网格名称", "control_characters")
+    assert error.value == "城关镇第一小学"
+    assert "控制字符" in error.message_zh
+
+
+def test_an_export_drops_control_characters_stored_before_they_were_refused() -> None:
+    content = export_workbook(ExcelKind.GRIDS, [["CG", "城关\x0b镇\x00", "二级", None, None]])
+
+    sheet = read_workbook(ExcelKind.GRIDS, content)
+
+    assert [r.values["name"] for r in sheet.rows] == ["城关镇"]
