@@ -14,17 +14,24 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared.observability.database import CommandCounter
+from shared.observability.metrics import ServiceMetrics
+
 Document = dict[str, Any]
 
 
-def connect(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
-    """Create a client (it connects lazily); datetimes come back timezone-aware in UTC."""
+def connect(
+    url: str, *, app_name: str, metrics: ServiceMetrics | None = None
+) -> AsyncMongoClient[Document]:
+    """Create a client (it connects lazily); datetimes come back timezone-aware in UTC. With
+    `metrics`, every command it sends is counted (shared/observability/database.py)."""
     return AsyncMongoClient(
         url,
         appname=app_name,
         tz_aware=True,
         serverSelectionTimeoutMS=5_000,
         connectTimeoutMS=5_000,
+        event_listeners=[CommandCounter(metrics)] if metrics else [],
     )
 
 

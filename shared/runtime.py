@@ -111,7 +111,7 @@ async def open_runtime(
     """Connect to MongoDB, RabbitMQ and (if `buckets`) S3; expose them on `app.state`."""
     metrics: ServiceMetrics = app.state.metrics
     clock.use_offset_file(settings.clock_offset_file)
-    client = mongo.connect(settings.mongo_url, app_name=settings.service_name)
+    client = mongo.connect(settings.mongo_url, app_name=settings.service_name, metrics=metrics)
     db = client[settings.mongo_db]
 
     async def mongo_up() -> None:

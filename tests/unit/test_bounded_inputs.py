@@ -30,15 +30,6 @@ NOT_YET_BOUNDED = {
     ("media_storage", "POST /v1/uploads body.size_bytes"),
     ("media_storage", "POST /v1/media/{media_id}/confirm path:media_id"),
     ("media_storage", "GET /v1/media/{media_id} path:media_id"),
-    ("hazard_cases", "GET /v1/parked-messages query:hazard_id"),
-    ("hazard_cases", "GET /v1/parked-messages query:skip"),
-    ("hazard_cases", "POST /v1/parked-messages/{parked_id}/resolve path:parked_id"),
-    ("hazard_cases", "POST /v1/parked-messages/{parked_id}/replay path:parked_id"),
-    ("agency_integration", "GET /v1/agencies/{agency_id} path:agency_id"),
-    *(
-        ("grid_registry", f"POST /v1/auth/token body.{field}")
-        for field in ("grant_type", "username", "password", "scope", "client_id", "client_secret")
-    ),
 }
 
 

@@ -13,6 +13,7 @@ from services.agency_integration.config import Settings
 from services.agency_integration.deliveries.targets import TargetPolicy
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1/agencies", tags=["agencies"])
@@ -55,6 +56,6 @@ async def create_agency(
 
 
 @router.get("/{agency_id}", response_model=AgencyRead, summary="One agency")
-async def get_agency(agency_id: str, principal: CurrentUser, db: Db) -> AgencyRead:
+async def get_agency(agency_id: Id, principal: CurrentUser, db: Db) -> AgencyRead:
     """Return an agency of your area, or your own agency."""
     return await service.get(db=db, principal=principal, agency_id=agency_id)

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.fields import SingleLineText
 from shared.vocabulary import Role
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password-flow form, each field bounded (a login is never longer)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    grant_type: Literal["password"] | None = None
+    username: Annotated[SingleLineText, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+    scope: Annotated[SingleLineText, Field(max_length=256)] = ""
+    client_id: Annotated[SingleLineText, Field(max_length=128)] | None = None
+    client_secret: Annotated[str, Field(max_length=256)] | None = None
 
 
 class TokenResponse(BaseModel):

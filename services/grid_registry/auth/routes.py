@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Request
 
 from services.grid_registry.auth.lockout import Lockouts, get_lockouts
-from services.grid_registry.auth.models import MeRead, TokenResponse
+from services.grid_registry.auth.models import LoginForm, MeRead, TokenResponse
 from services.grid_registry.auth.service import authenticate
 from shared.auth import CurrentUser, TokenIssuer
 from shared.dependencies import Db
@@ -27,7 +26,7 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 async def issue_token(
     request: Request,
     db: Db,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     lockouts: Annotated[Lockouts, Depends(get_lockouts)],
 ) -> TokenResponse:
     """Exchange a username and password for a bearer token (429 while the login or the

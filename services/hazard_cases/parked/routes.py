@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.hazard_cases.parked import repository, service
 from shared.auth import Principal, require_roles
 from shared.dependencies import Db, Idempotency, Relay, RuntimeDep
+from shared.fields import Id, Skip, Text
 from shared.idempotency import IdempotencyKeyHeader
 from shared.refs import PersonRef
 from shared.vocabulary import Role
@@ -82,7 +83,7 @@ class ResolveBody(BaseModel):
         json_schema_extra={"examples": [{"note": "已修复通知模板并从死信队列重放"}]},
     )
 
-    note: str = Field(min_length=2, max_length=500)
+    note: Text = Field(min_length=2, max_length=500)
 
 
 HIDDEN = {"_id", "body", "outbox", "replay_pending", "sequence"}
@@ -101,8 +102,8 @@ async def list_parked(
     principal: Operator,
     db: Db,
     unresolved: bool = True,
-    hazard_id: str | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    hazard_id: Id | None = None,
+    skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ParkedRead]:
     """Newest first; by default only those not dealt with yet."""
@@ -121,7 +122,7 @@ async def list_parked(
     summary="Mark a failed message dealt with; its hazard's flag goes when none is left",
 )
 async def resolve_parked(
-    parked_id: str,
+    parked_id: Id,
     body: ResolveBody,
     request: Request,
     principal: Operator,
@@ -154,7 +155,7 @@ async def resolve_parked(
     "fixed); it is marked resolved, and opens again if it fails again",
 )
 async def replay_parked(
-    parked_id: str,
+    parked_id: Id,
     body: ResolveBody,
     request: Request,
     principal: Operator,
