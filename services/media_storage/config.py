@@ -25,10 +25,17 @@ class Settings(CommonSettings):
     )
     upload_url_seconds: int = Field(300, ge=10, le=900, description="Life of an upload policy")
     view_url_seconds: int = Field(300, ge=1, le=900, description="Life of a viewing URL")
+    max_edge_px: int = Field(
+        2048, ge=320, le=8192, description="Long side of the served image (larger ones are scaled)"
+    )
     thumbnail_px: int = Field(320, ge=32, le=2048, description="Long side of the thumbnail")
     image_quality: int = Field(85, ge=30, le=95, description="JPEG/WebP quality when re-encoding")
     check_concurrency: int = Field(
-        2, ge=1, le=16, description="Uploads decoded at once per process (bounds memory)"
+        1,
+        ge=1,
+        le=16,
+        description="Uploads decoded at once per process, each in its own decoder process of "
+        "up to ~200 MB for the largest images (bounds memory)",
     )
     upload_retention_days: int = Field(
         1, ge=1, description="S3 deletes uploads never confirmed after this many days"

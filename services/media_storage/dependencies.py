@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.media_storage.config import Settings
-from services.media_storage.media.images import ImageWorker
+from services.media_storage.media.worker import ImageWorker
 from shared.observability.metrics import ServiceMetrics
 from shared.storage import ObjectStore
 
@@ -27,7 +27,7 @@ async def get_store(request: Request) -> ObjectStore:
 
 
 async def get_image_worker(request: Request) -> ImageWorker:
-    """Return the worker that checks and cleans uploads off the event loop."""
+    """Return the worker that checks and cleans uploads in decoder processes."""
     worker: ImageWorker = request.app.state.image_worker
     return worker
 

@@ -2,7 +2,9 @@
 
 Phones upload photos straight to S3 through short-lived POST policies; the service checks what
 arrived (size, magic bytes, pixel count from the header), serves only a re-encoded copy without
-metadata, and announces the outcome (MediaStored, MediaRejected). It hears of the hazard a
+metadata, at most `MEDIA_STORAGE_MAX_EDGE_PX` on its long side, and announces the outcome
+(MediaStored, MediaRejected). Images are decoded in decoder processes of its own
+(`media/worker.py`), one at a time by default, so that its memory stays bounded and returns. It hears of the hazard a
 report opened or joined (HazardOpened, ReportLinked) to let the managers of that grid see the
 report's photos.
 """
@@ -17,8 +19,10 @@ from fastapi import FastAPI
 from services.media_storage.config import Settings
 from services.media_storage.media import handlers, service
 from services.media_storage.media import repository as media
-from services.media_storage.media.images import ImageWorker, Limits
+from services.media_storage.media.decoder import return_freed_buffers
+from services.media_storage.media.images import Limits
 from services.media_storage.media.routes import router as media_router
+from services.media_storage.media.worker import ImageWorker
 from shared.app import create_service_app, serve
 from shared.runtime import open_runtime
 
@@ -40,10 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.store.expire_prefix(
                 settings.bucket, UPLOADS_PREFIX, days=settings.upload_retention_days
             )
-            app.state.image_worker = ImageWorker(
+            return_freed_buffers()
+            app.state.image_worker = worker = ImageWorker(
                 Limits(
                     max_bytes=settings.max_upload_bytes,
                     max_pixels=settings.max_image_pixels,
+                    max_edge=settings.max_edge_px,
                     thumbnail_px=settings.thumbnail_px,
                     quality=settings.image_quality,
                 ),
@@ -54,7 +60,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             handlers.subscribe(runtime.broker, runtime.db)
             await runtime.broker.start_consuming()
             runtime.mark_ready(app)
-            yield
+            try:
+                yield
+            finally:
+                await worker.close()
 
     return create_service_app(
         settings,

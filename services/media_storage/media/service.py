@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.media_storage.config import Settings
 from services.media_storage.media import repository
 from services.media_storage.media.checks import REASON_TEXT, Rejected, RejectReason
-from services.media_storage.media.images import EXTENSION, THUMBNAIL_TYPE, CleanImage, ImageWorker
+from services.media_storage.media.images import EXTENSION, THUMBNAIL_TYPE, CleanImage
 from services.media_storage.media.models import (
     MediaPurpose,
     MediaRead,
@@ -28,6 +28,7 @@ from services.media_storage.media.models import (
     UploadRequest,
     UploadSlot,
 )
+from services.media_storage.media.worker import ImageWorker
 from shared.auth import Principal
 from shared.clock import utc_now
 from shared.errors import ApiError, ErrorDetail, field_error, not_found
@@ -126,20 +127,25 @@ async def confirm(
     uploaded = await store.stat(settings.bucket, doc["upload_key"])
     if uploaded is None:
         raise _not_uploaded()
-    try:
-        if uploaded.size > settings.max_upload_bytes:
-            raise Rejected(RejectReason.TOO_LARGE)
+
+    async def read() -> bytes | None:
+        # Called once the worker has a slot: a burst of confirms never holds every upload.
         try:
             data = await store.read(
                 settings.bucket, doc["upload_key"], max_bytes=settings.max_upload_bytes
             )
         except ObjectTooLarge:
             raise Rejected(RejectReason.TOO_LARGE) from None
-        if data is None:  # a concurrent confirm finished and deleted it
-            return await _settled(db, media_id)
-        image = await worker.clean(data)
+        return data
+
+    try:
+        if uploaded.size > settings.max_upload_bytes:
+            raise Rejected(RejectReason.TOO_LARGE)
+        image = await worker.clean(read)
     except Rejected as rejected:
         return await _reject(db, store, settings, metrics, doc, rejected.reason)
+    if image is None:  # a concurrent confirm finished and deleted the upload
+        return await _settled(db, media_id)
     return await _store(db, store, settings, metrics, doc, image)
 
 
