@@ -7,6 +7,7 @@ with the slot's fields, then confirm.
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import struct
@@ -271,6 +272,44 @@ async def test_a_file_over_the_limit_is_refused_by_the_slot_and_by_s3(
     seen = (await teacher.get("media_storage", f"/v1/media/{slot['media_id']}")).json()
     assert seen["status"] == "pending"
     assert seen["view_url"] is None
+
+
+async def test_s3_refuses_a_file_larger_than_the_size_declared_for_its_slot(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    photo = jpeg_with_gps((640, 480))
+    declared = len(photo) - 100
+    slot, to_s3 = await upload(teacher, photo, declared_size=declared)
+    conditions = json.loads(base64.b64decode(slot["fields"]["policy"]))["conditions"]
+    assert any(c[0] == "content-length-range" and c[2] == declared for c in conditions)
+    assert to_s3.status_code == 400
+    assert "EntityTooLarge" in to_s3.text
+    assert await object_store(platform).stat(bucket_of(platform), slot["fields"]["key"]) is None
+
+
+async def test_an_upload_of_another_size_than_declared_is_rejected_at_confirm(
+    platform: Platform, http: httpx.AsyncClient, media_events: MediaEvents
+) -> None:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    photo = jpeg_with_gps((640, 480))
+    slot, to_s3 = await upload(teacher, photo)
+    assert to_s3.status_code == 204
+    # What S3 holds is no longer what was declared (another writer, or a policy that let it in).
+    store, key = object_store(platform), slot["fields"]["key"]
+    await store.write(bucket_of(platform), key, photo[:-100], content_type="image/jpeg")
+
+    confirmed = await confirm(teacher, slot["media_id"])
+    assert confirmed.status_code == 422, confirmed.text
+    error = confirmed.json()["error"]
+    assert error["code"] == "media_rejected"
+    detail = error["details"][0]
+    assert detail["code"] == "size_mismatch"
+    assert "声明" in detail["message_zh"]
+    assert "declared" in detail["message_en"]
+    event = await media_events.wait_for("cn.xiaoan.media_storage.media.rejected", slot["media_id"])
+    assert event["reason"] == "size_mismatch"
+    assert await store.stat(bucket_of(platform), key) is None
 
 
 async def test_a_shell_script_named_jpg_is_rejected_and_never_viewable(

@@ -24,6 +24,7 @@ class RejectReason(StrEnum):
     """Why an upload was refused."""
 
     TOO_LARGE = "too_large"
+    SIZE_MISMATCH = "size_mismatch"
     NOT_AN_IMAGE = "not_an_image"
     TOO_MANY_PIXELS = "too_many_pixels"
     UNREADABLE = "unreadable"
@@ -31,6 +32,10 @@ class RejectReason(StrEnum):
 
 REASON_TEXT: dict[RejectReason, tuple[str, str]] = {
     RejectReason.TOO_LARGE: ("文件超过大小上限", "The file is larger than allowed"),
+    RejectReason.SIZE_MISMATCH: (
+        "上传的文件大小与申请上传时声明的不一致",
+        "The uploaded file's size differs from the size declared for the upload",
+    ),
     RejectReason.NOT_AN_IMAGE: (
         "文件不是 JPEG、PNG、WebP 或 HEIC 图片",
         "The file is not a JPEG, PNG, WebP or HEIC image",

@@ -40,7 +40,9 @@ class UploadRequest(BaseModel):
             "image/jpeg, image/png, image/webp or image/heic (a HEIC photo is served as JPEG)"
         )
     )
-    size_bytes: int = Field(gt=0, description="Size of the file to upload, in bytes")
+    size_bytes: int = Field(
+        gt=0, description="Size of the file to upload, in bytes: the upload must be exactly this"
+    )
     purpose: MediaPurpose = MediaPurpose.FINDING
 
 
@@ -73,7 +75,10 @@ class UploadSlot(BaseModel):
     url: str = Field(description="Where to POST the form (S3, as phones reach it)")
     fields: dict[str, str] = Field(description="Form fields to send as given, before the file")
     expires_at: datetime = Field(description="The policy is refused by S3 after this")
-    max_bytes: int = Field(description="S3 refuses a larger file (EntityTooLarge)")
+    max_bytes: int = Field(
+        description="The limit on any upload; S3 refuses a file larger than the declared "
+        "size_bytes (EntityTooLarge), and confirm one of another size"
+    )
 
 
 class Rejection(BaseModel):

@@ -30,7 +30,8 @@ async def request_upload(
     """Reserve a media id and get an S3 POST policy valid for minutes (422 above the limit).
 
     Then POST multipart/form-data to `url` with every entry of `fields` and the file as `file`
-    (last), and call confirm.
+    (last), and call confirm. The file must be exactly the declared `size_bytes`: S3 refuses a
+    larger one, confirm any other.
     """
 
     async def write() -> tuple[int, UploadSlot]:
@@ -62,8 +63,9 @@ async def confirm_upload(
 ) -> MediaRead:
     """Check size, type (magic bytes) and pixel count, strip the metadata, keep a thumbnail.
 
-    422 `media_rejected` names the reason (detail code too_large, not_an_image,
-    too_many_pixels or unreadable); the upload is deleted and never served.
+    422 `media_rejected` names the reason (detail code too_large, size_mismatch (not the size
+    declared for the slot), not_an_image, too_many_pixels or unreadable); the upload is deleted
+    and never served. A served image is at most `MEDIA_STORAGE_MAX_EDGE_PX` on its long side.
     """
     outcome = await service.confirm(
         db=db,

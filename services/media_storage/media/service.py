@@ -1,8 +1,9 @@
 """Upload slots, checking uploads, short-lived viewing URLs, and photos joining their reports.
 
 The phone uploads straight to S3 through a POST policy (S3 itself enforces the exact key, the
-type and the size limit); nothing is served until `confirm` has checked what arrived, written a
-clean copy and a thumbnail under their own keys and deleted the upload (it carries the GPS).
+type and at most the declared size); nothing is served until `confirm` has checked what arrived
+(exactly the declared size, then the checks of `checks.py`), written a clean copy and a
+thumbnail under their own keys and deleted the upload (it carries the GPS).
 Each media document moves pending → stored or rejected once, in one write carrying its event.
 """
 
@@ -65,7 +66,7 @@ async def request_upload(
     principal: Principal,
     upload: UploadRequest,
 ) -> UploadSlot:
-    """Reserve a media id and return an S3 POST policy for exactly its upload key."""
+    """Reserve a media id and return an S3 POST policy for exactly its upload key and size."""
     if upload.size_bytes > settings.max_upload_bytes:
         limit_mb = settings.max_upload_bytes / (1024 * 1024)
         raise field_error(
@@ -94,7 +95,7 @@ async def request_upload(
         settings.bucket,
         key,
         content_type=upload.content_type.value,
-        max_bytes=settings.max_upload_bytes,
+        max_bytes=upload.size_bytes,  # S3 refuses more than was declared; confirm, less
         lifetime=timedelta(seconds=settings.upload_url_seconds),
     )
     return UploadSlot(
@@ -127,6 +128,7 @@ async def confirm(
     uploaded = await store.stat(settings.bucket, doc["upload_key"])
     if uploaded is None:
         raise _not_uploaded()
+    declared = doc["declared_size"]
 
     async def read() -> bytes | None:
         # Called once the worker has a slot: a burst of confirms never holds every upload.
@@ -136,11 +138,15 @@ async def confirm(
             )
         except ObjectTooLarge:
             raise Rejected(RejectReason.TOO_LARGE) from None
+        if data is not None and len(data) != declared:  # replaced since the stat
+            raise Rejected(RejectReason.SIZE_MISMATCH)
         return data
 
     try:
         if uploaded.size > settings.max_upload_bytes:
             raise Rejected(RejectReason.TOO_LARGE)
+        if uploaded.size != declared:
+            raise Rejected(RejectReason.SIZE_MISMATCH)
         image = await worker.clean(read)
     except Rejected as rejected:
         return await _reject(db, store, settings, metrics, doc, rejected.reason)
