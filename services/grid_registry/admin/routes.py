@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.grid_registry.access import admit
 from services.grid_registry.admin import service
 from services.grid_registry.grids import service as grids
 from shared.auth import CurrentUser
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/v1/admin", tags=["administration"])
 
 @router.post(
     "/republish",
+    dependencies=[admit("subtree", "republish")],
     summary="Announce every grid and risk point under a grid again (for late subscribers)",
 )
 async def republish(

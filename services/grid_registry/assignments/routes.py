@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.grid_registry.access import admit
 from services.grid_registry.assignments import service
 from services.grid_registry.assignments.models import (
     AssignmentCreate,
@@ -34,6 +35,7 @@ def _collection(kind: Literal["grid", "point"]) -> str:
 
 @router.post(
     "/assignments",
+    dependencies=[admit("assignments", "write")],
     status_code=201,
     response_model=AssignmentRead,
     summary="Make someone answer for a grid or risk point (by time slot, or as a rotation)",
@@ -63,6 +65,7 @@ async def create_assignment(
 
 @router.post(
     "/{targets}/{target_id}/assignments/{assignment_id}/end",
+    dependencies=[admit("assignments", "write")],
     response_model=AssignmentRead,
     summary="End an assignment (it stays in the history)",
 )
@@ -102,6 +105,7 @@ async def end_assignment(
 
 @router.get(
     "/{targets}/{target_id}/assignments",
+    dependencies=[admit("assignments", "read")],
     response_model=list[AssignmentRead],
     summary="Every assignment of a grid or risk point, newest first (history included)",
 )

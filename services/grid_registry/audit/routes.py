@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from services.grid_registry import targets
+from services.grid_registry.access import admit
 from services.grid_registry.audit import repository
 from services.grid_registry.people import service as people
-from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db
 from shared.fields import Id
@@ -33,7 +33,10 @@ class AuditRecord(BaseModel):
 
 
 @router.get(
-    "", response_model=list[AuditRecord], summary="The changes of a grid, risk point or person"
+    "",
+    dependencies=[admit("audit trail", "read")],
+    response_model=list[AuditRecord],
+    summary="The changes of a grid, risk point or person",
 )
 async def audit_trail(
     principal: CurrentUser,
@@ -44,7 +47,6 @@ async def audit_trail(
 ) -> list[AuditRecord]:
     """Return the newest changes first (managers of the object's subtree only); a person's
     trail holds the locks of their login after repeated wrong passwords."""
-    require_manager(principal)
     if target_kind == "person":
         await people.get(db=db, principal=principal, person_id=target_id)
     else:

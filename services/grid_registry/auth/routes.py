@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 
+from services.grid_registry.access import admit
 from services.grid_registry.auth.lockout import Lockouts, get_lockouts
 from services.grid_registry.auth.models import LoginForm, MeRead, TokenResponse
 from services.grid_registry.auth.service import authenticate
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 @router.post(
     "/token",
+    dependencies=[admit("token", "issue")],
     response_model=TokenResponse,
     summary="Log in and get an access token accepted by every service",
     responses={429: {"description": "Locked after repeated wrong passwords: see Retry-After"}},
@@ -51,7 +53,12 @@ async def issue_token(
     )
 
 
-@router.get("/me", response_model=MeRead, summary="Who the token belongs to")
+@router.get(
+    "/me",
+    dependencies=[admit("own account", "read")],
+    response_model=MeRead,
+    summary="Who the token belongs to",
+)
 async def me(principal: CurrentUser) -> MeRead:
     """Describe the caller."""
     return MeRead(

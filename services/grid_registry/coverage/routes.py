@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.grid_registry.access import admit
 from services.grid_registry.coverage import service
 from services.grid_registry.coverage.models import CoverageRead
 from services.grid_registry.grids import service as grids
-from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db
 from shared.errors import not_found
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/coverage", tags=["coverage"])
 
 @router.get(
     "",
+    dependencies=[admit("coverage", "read")],
     response_model=CoverageRead,
     summary="Grids per level, blind spots, outside grids short of three persons, staff taking part",
 )
@@ -29,7 +30,6 @@ async def get_coverage(
     grid_id: Annotated[Id | None, Query(description="Default: your own grid")] = None,
 ) -> CoverageRead:
     """Return the coverage of a subtree of yours, now."""
-    require_manager(principal)
     if grid_id is None:
         if not principal.scope or principal.scope[0] == "/":
             raise not_found("网格", "Grid")

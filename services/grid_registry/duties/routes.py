@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path
 from pydantic import Field
 
+from services.grid_registry.access import admit
 from services.grid_registry.duties import service
 from shared.auth import CurrentUser
 from shared.dependencies import Db
@@ -20,13 +21,23 @@ Duties = Annotated[
 ]
 
 
-@router.get("", response_model=dict[str, list[str]], summary="A school's safety duties per post")
+@router.get(
+    "",
+    dependencies=[admit("duty lists", "read")],
+    response_model=dict[str, list[str]],
+    summary="A school's safety duties per post",
+)
 async def get_lists(grid_id: Id, principal: CurrentUser, db: Db) -> dict[str, list[str]]:
     """Return every post's duties (the school's own edits over the defaults)."""
     return await service.lists(db=db, principal=principal, grid_id=grid_id)
 
 
-@router.put("/{post}", response_model=list[str], summary="Replace one post's duties at a school")
+@router.put(
+    "/{post}",
+    dependencies=[admit("duty lists", "write")],
+    response_model=list[str],
+    summary="Replace one post's duties at a school",
+)
 async def put_list(
     grid_id: Id,
     post: Annotated[SingleLineText, Path(min_length=1, max_length=50)],

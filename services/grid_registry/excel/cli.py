@@ -22,6 +22,7 @@ from pathlib import Path
 from pymongo import AsyncMongoClient
 from tqdm import tqdm
 
+from services.grid_registry.access import ACCESS
 from services.grid_registry.auth.service import principal_of
 from services.grid_registry.excel import service
 from services.grid_registry.excel.models import ExcelKind, ImportReport
@@ -81,11 +82,14 @@ async def run(args: argparse.Namespace, content: bytes) -> tuple[int, bytes | No
             return 2, None
         principal = await principal_of(db, account)
         kind = ExcelKind(args.kind)
+        # The same rows of the matrix as the HTTP routes (access.py).
         if args.command == "export":
+            ACCESS.check(principal, "Excel lists", "read")
             content, _ = await service.export_list(
                 db=db, principal=principal, kind=kind, grid_id=args.grid
             )
             return 0, content
+        ACCESS.check(principal, "Excel lists", "import")
         bars = Bars(enabled=not args.quiet)
         try:
             report = await service.import_workbook(

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from services.grid_registry.access import admit
 from services.grid_registry.excel import service
 from services.grid_registry.excel.models import MAX_FILE_BYTES, ExcelKind, ImportReport
 from services.grid_registry.excel.templates import TEMPLATES
@@ -19,7 +20,6 @@ from services.grid_registry.excel.writer import (
     content_disposition,
     template_workbook,
 )
-from services.grid_registry.permissions import require_manager
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
 from shared.errors import ApiError, ErrorBody
@@ -63,6 +63,7 @@ def _xlsx(content: bytes, file_name: str, ascii_name: str) -> Response:
 
 @router.get(
     "/templates/{kind}.xlsx",
+    dependencies=[admit("Excel lists", "read")],
     response_class=Response,
     responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The template"}},
     summary="The Excel template of a list (header, example row, instructions, dropdowns)",
@@ -114,6 +115,7 @@ async def _upload(request: Request) -> tuple[bytes, str]:
 
 @router.post(
     "/import/{kind}",
+    dependencies=[admit("Excel lists", "import")],
     response_model=ImportReport,
     openapi_extra=UPLOAD_BODY,
     responses={413: {"description": "文件过大 / File too large"}},
@@ -130,7 +132,6 @@ async def import_list(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Import a list; 422 lists every error by row and column, with nothing written."""
-    require_manager(principal)
     content, file_name = await _upload(request)
     payload = {
         "sha256": hashlib.sha256(content).hexdigest(),
@@ -167,6 +168,7 @@ async def import_list(
 
 @router.get(
     "/export/{kind}.xlsx",
+    dependencies=[admit("Excel lists", "read")],
     response_class=Response,
     responses={200: {"content": {XLSX_MEDIA_TYPE: {}}, "description": "The list"}},
     summary="Export a list of a grid's subtree, in the template's columns (re-importable)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.grid_registry.access import admit
 from services.grid_registry.dependencies import PlaceCacheDep
 from services.grid_registry.grids import service
 from services.grid_registry.grids.models import GridCreate, GridRead
@@ -18,7 +19,13 @@ from shared.responsibility import Calendar
 router = APIRouter(prefix="/v1/grids", tags=["grids"])
 
 
-@router.post("", status_code=201, response_model=GridRead, summary="Create a grid in your subtree")
+@router.post(
+    "",
+    dependencies=[admit("grids", "write")],
+    status_code=201,
+    response_model=GridRead,
+    summary="Create a grid in your subtree",
+)
 async def create_grid(
     request: Request,
     grid_in: GridCreate,
@@ -40,14 +47,22 @@ async def create_grid(
     )
 
 
-@router.get("/{grid_id}", response_model=GridRead, summary="One grid of your subtree")
+@router.get(
+    "/{grid_id}",
+    dependencies=[admit("grids", "read")],
+    response_model=GridRead,
+    summary="One grid of your subtree",
+)
 async def get_grid(grid_id: Id, principal: CurrentUser, db: Db) -> GridRead:
     """Return a grid (404 if it is not in your subtree)."""
     return await service.get(db=db, principal=principal, grid_id=grid_id)
 
 
 @router.get(
-    "/{grid_id}/children", response_model=list[GridRead], summary="The grids directly below"
+    "/{grid_id}/children",
+    dependencies=[admit("grids", "read")],
+    response_model=list[GridRead],
+    summary="The grids directly below",
 )
 async def get_children(grid_id: Id, principal: CurrentUser, db: Db) -> list[GridRead]:
     """List the children of a grid of your subtree."""
@@ -56,6 +71,7 @@ async def get_children(grid_id: Id, principal: CurrentUser, db: Db) -> list[Grid
 
 @router.put(
     "/{grid_id}/calendar",
+    dependencies=[admit("grids", "write")],
     response_model=GridRead,
     summary="Set the school-day calendar (slots, holidays) of a grid's subtree; null inherits",
 )

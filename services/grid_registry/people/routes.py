@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.grid_registry.access import admit
 from services.grid_registry.people import service
 from services.grid_registry.people.models import PersonCreate, PersonRead
 from shared.auth import CurrentUser
@@ -15,7 +16,13 @@ from shared.idempotency import IdempotencyKeyHeader
 router = APIRouter(prefix="/v1/people", tags=["people"])
 
 
-@router.post("", status_code=201, response_model=PersonRead, summary="Register a person")
+@router.post(
+    "",
+    dependencies=[admit("people", "write")],
+    status_code=201,
+    response_model=PersonRead,
+    summary="Register a person",
+)
 async def create_person(
     request: Request,
     person_in: PersonCreate,
@@ -34,7 +41,12 @@ async def create_person(
     )
 
 
-@router.get("/{person_id}", response_model=PersonRead, summary="One person of your subtree")
+@router.get(
+    "/{person_id}",
+    dependencies=[admit("people", "read")],
+    response_model=PersonRead,
+    summary="One person of your subtree",
+)
 async def get_person(person_id: Id, principal: CurrentUser, db: Db) -> PersonRead:
     """Return a person (404 if not registered in your subtree)."""
     return await service.get(db=db, principal=principal, person_id=person_id)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from services.grid_registry.access import admit
 from services.grid_registry.grids import service as grids
 from services.grid_registry.qr import service
 from services.grid_registry.qr.models import QrResolved, QrTokenRead
@@ -27,6 +28,7 @@ def _base_url(request: Request) -> str:
 
 @router.post(
     "/risk-points/{point_id}/qr",
+    dependencies=[admit("QR codes", "manage")],
     response_model=QrTokenRead,
     summary="Issue the point's QR token (replace=true revokes the old one)",
 )
@@ -46,7 +48,12 @@ async def issue_token(
     return issued
 
 
-@router.delete("/qr/{token}", status_code=204, summary="Revoke a QR token")
+@router.delete(
+    "/qr/{token}",
+    dependencies=[admit("QR codes", "manage")],
+    status_code=204,
+    summary="Revoke a QR token",
+)
 async def revoke_token(token: Token, principal: CurrentUser, db: Db, relay: Relay) -> Response:
     """Revoke it: scanning it answers 404 from now on."""
     point_id = await service.revoke(db=db, principal=principal, token=token)
@@ -55,7 +62,10 @@ async def revoke_token(token: Token, principal: CurrentUser, db: Db, relay: Rela
 
 
 @router.get(
-    "/qr/{token}", response_model=QrResolved, summary="What a scanned QR code names (logged in)"
+    "/qr/{token}",
+    dependencies=[admit("QR codes", "resolve")],
+    response_model=QrResolved,
+    summary="What a scanned QR code names (logged in)",
 )
 async def resolve_token(token: Token, principal: CurrentUser, db: Db) -> QrResolved:
     """Return the point, its grid, who answers for it now and its check list."""
@@ -64,6 +74,7 @@ async def resolve_token(token: Token, principal: CurrentUser, db: Db) -> QrResol
 
 @router.get(
     "/risk-points/{point_id}/qr.png",
+    dependencies=[admit("QR codes", "manage")],
     response_class=Response,
     responses={200: {"content": {"image/png": {}}}},
     summary="The point's printable QR label (PNG)",
@@ -82,6 +93,7 @@ async def label(
 
 @router.get(
     "/grids/{grid_id}/qr-sheet.pdf",
+    dependencies=[admit("QR codes", "manage")],
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
     summary="A PDF of labels for every risk point under a grid, to print and stick up",

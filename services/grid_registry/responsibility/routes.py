@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from services.grid_registry.access import admit
 from services.grid_registry.responsibility import service
 from services.grid_registry.responsibility.cache import PlaceCache
 from services.grid_registry.responsibility.models import ResponsibilityRead
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/v1/responsibility", tags=["responsibility"])
 
 @router.get(
     "",
+    dependencies=[admit("responsibility", "read")],
     response_model=ResponsibilityRead,
     summary="Who answers for a risk point or grid at a moment, and the escalation chain",
 )

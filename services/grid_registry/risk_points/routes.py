@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.grid_registry.access import admit
 from services.grid_registry.risk_points import service
 from services.grid_registry.risk_points.models import RiskPointCreate, RiskPointRead
 from services.grid_registry.risk_points.repository import COLLECTION
@@ -16,7 +17,13 @@ from shared.idempotency import IdempotencyKeyHeader
 router = APIRouter(prefix="/v1/risk-points", tags=["risk points"])
 
 
-@router.post("", status_code=201, response_model=RiskPointRead, summary="Create a risk point")
+@router.post(
+    "",
+    dependencies=[admit("risk points", "write")],
+    status_code=201,
+    response_model=RiskPointRead,
+    summary="Create a risk point",
+)
 async def create_risk_point(
     request: Request,
     point_in: RiskPointCreate,
@@ -38,7 +45,12 @@ async def create_risk_point(
     )
 
 
-@router.get("/{point_id}", response_model=RiskPointRead, summary="One risk point")
+@router.get(
+    "/{point_id}",
+    dependencies=[admit("risk points", "read")],
+    response_model=RiskPointRead,
+    summary="One risk point",
+)
 async def get_risk_point(point_id: Id, principal: CurrentUser, db: Db) -> RiskPointRead:
     """Return a risk point of your subtree with who answers for it now."""
     return await service.get(db=db, principal=principal, point_id=point_id)

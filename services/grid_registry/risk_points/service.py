@@ -10,7 +10,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.grid_registry.assignments.service import initial_head, person_in_scope
 from services.grid_registry.audit import repository as audit
 from services.grid_registry.grids import repository as grids
-from services.grid_registry.permissions import require_manager
 from services.grid_registry.responsibility import service as responsibility
 from services.grid_registry.risk_points import repository
 from services.grid_registry.risk_points.models import RiskPointCreate, RiskPointRead
@@ -29,7 +28,6 @@ async def create(
     *, db: AsyncDatabase[Document], principal: Principal, point_in: RiskPointCreate
 ) -> RiskPointRead:
     """Create a risk point in a grid of the caller's subtree and announce who answers for it."""
-    require_manager(principal)
     grid = await grids.get(db, point_in.grid_id)
     if grid is None or not principal.covers(grid["path"]):
         raise field_error("grid_id", "not_found", "网格不存在", "Grid not found")
