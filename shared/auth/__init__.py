@@ -1,6 +1,7 @@
-"""Authentication and grid-scope authorization: JWT verification, roles, scope checks."""
+"""Authentication and authorization: JWT verification, the roles each row of the matrix grants
+(`shared.auth.access`), grid-scope checks."""
 
-from shared.auth.dependencies import CurrentUser, current_principal, require_roles
+from shared.auth.dependencies import CurrentUser, current_principal
 from shared.auth.principal import Principal, scope_filter
 from shared.auth.tokens import InvalidToken, TokenIssuer, TokenVerifier
 
@@ -11,6 +12,5 @@ __all__ = [
     "TokenIssuer",
     "TokenVerifier",
     "current_principal",
-    "require_roles",
     "scope_filter",
 ]

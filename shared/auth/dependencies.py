@@ -1,8 +1,8 @@
-"""FastAPI dependencies: the current user from the bearer token, and role requirements."""
+"""FastAPI dependency: the current user from the bearer token (roles are admitted by
+`shared.auth.access`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from shared.auth.principal import Principal
 from shared.auth.tokens import InvalidToken, TokenVerifier
 from shared.errors import ApiError
-from shared.vocabulary import Role
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -44,19 +43,3 @@ async def current_principal(
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
-
-
-def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
-    """Return a dependency that admits only callers holding one of `roles` (else 403)."""
-
-    async def dependency(principal: CurrentUser) -> Principal:
-        if not principal.has_role(*roles):
-            raise ApiError(
-                403,
-                "forbidden",
-                "当前角色无权执行此操作",
-                "Your role does not allow this: needs one of " + ", ".join(sorted(roles)),
-            )
-        return principal
-
-    return dependency

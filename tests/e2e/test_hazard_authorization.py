@@ -10,7 +10,8 @@ from tests.support.school import hazard, new_school, report
 
 # Expected status per (endpoint, actor) for school A's hazard, reported by and assigned to A's
 # keeper. "verify" is not allowed while assigned: 409 proves the caller got past the scope
-# check (404) without changing anything.
+# check (404) without changing anything; a role that may never verify (teachers, agencies) is
+# 403 whatever the hazard, as is an agency on any hazard (README, "Authorization").
 MATRIX: dict[str, dict[str, int]] = {
     "read": {
         "county": 200,
@@ -19,16 +20,16 @@ MATRIX: dict[str, dict[str, int]] = {
         "teacher_a": 404,
         "head_b": 404,
         "keeper_b": 404,
-        "police": 404,
+        "police": 403,
     },
     "act": {
         "county": 409,
         "head_a": 409,
-        "keeper_a": 409,
-        "teacher_a": 404,
+        "keeper_a": 403,
+        "teacher_a": 403,
         "head_b": 404,
-        "keeper_b": 404,
-        "police": 404,
+        "keeper_b": 403,
+        "police": 403,
     },
     "list": {
         "county": 200,

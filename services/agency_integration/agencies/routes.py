@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from services.agency_integration.access import admit
 from services.agency_integration.agencies import service
 from services.agency_integration.agencies.models import AgencyCreate, AgencyRead
 from services.agency_integration.config import Settings
@@ -30,6 +31,7 @@ WebhookTargets = Annotated[TargetPolicy, Depends(get_webhook_targets)]
 
 @router.post(
     "",
+    dependencies=[admit("agencies", "register")],
     status_code=201,
     response_model=AgencyRead,
     summary="Register an agency and what it subscribes to (returns the signing secret once)",
@@ -55,7 +57,12 @@ async def create_agency(
     )
 
 
-@router.get("/{agency_id}", response_model=AgencyRead, summary="One agency")
+@router.get(
+    "/{agency_id}",
+    dependencies=[admit("agencies", "read")],
+    response_model=AgencyRead,
+    summary="One agency",
+)
 async def get_agency(agency_id: Id, principal: CurrentUser, db: Db) -> AgencyRead:
     """Return an agency of your area, or your own agency."""
     return await service.get(db=db, principal=principal, agency_id=agency_id)

@@ -60,13 +60,13 @@ async def create(
     agency_in: AgencyCreate,
     targets: TargetPolicy,
 ) -> AgencyRead:
-    """Register an agency for the caller's area (county operators only)."""
-    if not principal.has_role(Role.COUNTY_OPERATOR) or not principal.scope:
+    """Register an agency for the caller's area (county operators, as the matrix says)."""
+    if not principal.scope:
         raise ApiError(
             403,
             "forbidden",
-            "只有教育局操作员可以登记外部单位",
-            "Only county operators register agencies",
+            "您的账号没有所属网格，不能登记外部单位",
+            "Your login belongs to no grid: it cannot register agencies",
         )
     if agency_in.webhook_url is not None:
         check_webhook_url(targets=targets, url=str(agency_in.webhook_url))

@@ -117,13 +117,16 @@ class DispositionList(BaseModel):
 
 
 class ReferralRead(BaseModel):
-    """A hazard referred to your agency, and how far your answers have gone."""
+    """A hazard referred to an agency (yours, or one of your subtree's for county operators),
+    and how far its answers have gone."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {
                     "hazard_id": "4be1c2d3e4f5a6b7c8d9e0f1a2b3c4d5",
+                    "agency_id": "demo-agency-police",
+                    "agency_name": "城关派出所",
                     "category": "campus_security",
                     "category_label_zh": "校园周边治安",
                     "description": "校门口有校外人员聚集滋事",
@@ -139,18 +142,23 @@ class ReferralRead(BaseModel):
     )
 
     hazard_id: str
+    agency_id: str
+    agency_name: str
     category: str
     category_label_zh: str
     description: str
     school_name: str | None
     point_name: str | None
     referred_at: datetime
-    dispositions: int = Field(description="How many answers your agency recorded on it")
-    last_kind: DispositionKind | None = Field(description="Your latest answer (none yet: null)")
+    dispositions: int = Field(description="How many answers the agency recorded on it")
+    last_kind: DispositionKind | None = Field(
+        description="The agency's latest answer (none yet: null)"
+    )
     last_kind_label_zh: str | None
 
 
 class ReferralPage(BaseModel):
-    """Hazards referred to your agency, newest first."""
+    """Hazards referred to your agency (county operators: to any agency, in your subtree),
+    newest first."""
 
     items: list[ReferralRead]

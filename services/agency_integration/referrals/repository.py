@@ -18,7 +18,10 @@ from shared.ids import derived_id
 from shared.outbox import push_outbox
 
 COLLECTION = "referrals"
-INDEXES = [IndexModel([("agency_id", 1), ("referred_at", -1)], name="agency")]
+INDEXES = [
+    IndexModel([("agency_id", 1), ("referred_at", -1)], name="agency"),
+    IndexModel([("hazard_id", 1)], name="hazard"),
+]
 # A bound on one agency's answers to one hazard: each also grows the hazard's timeline.
 MAX_DISPOSITIONS = 100
 
@@ -51,11 +54,16 @@ async def add_disposition(
     return result.modified_count == 1
 
 
-async def page_for_agency(
-    db: AsyncDatabase[Document], agency_id: str, *, unanswered: bool, skip: int, limit: int
+async def for_hazard(db: AsyncDatabase[Document], hazard_id: str) -> list[Document]:
+    """Return the referrals of a hazard, to every agency it was sent to."""
+    return [doc async for doc in db[COLLECTION].find({"hazard_id": hazard_id}, {"outbox": 0})]
+
+
+async def page(
+    db: AsyncDatabase[Document], query: Document, *, unanswered: bool, skip: int, limit: int
 ) -> list[Document]:
-    """Return an agency's referrals, newest first (optionally those it has not answered)."""
-    query: Document = {"agency_id": agency_id}
+    """Return the referrals `query` matches, newest first (optionally those not answered)."""
+    query = dict(query)
     if unanswered:
         query["dispositions.0"] = {"$exists": False}
     cursor = db[COLLECTION].find(query, {"outbox": 0}).sort("referred_at", -1)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from services.agency_integration.access import admit
 from services.agency_integration.referrals import service
 from services.agency_integration.referrals.models import (
     DispositionCreate,
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/hazards", tags=["dispositions"])
 feed_router = APIRouter(prefix="/v1/referrals", tags=["dispositions"])
 
 DISPOSITION_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "Not an agency account"},
+    403: {"description": "Your role may not do this (see the README's matrix)"},
     404: {"description": "The hazard was never referred to your agency"},
     409: {"description": "The hazard has as many dispositions from your agency as allowed"},
 }
@@ -32,6 +33,7 @@ DISPOSITION_ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post(
     "/{hazard_id}/dispositions",
+    dependencies=[admit("dispositions", "record")],
     status_code=201,
     response_model=DispositionRead,
     responses=DISPOSITION_ERRORS,
@@ -67,20 +69,25 @@ async def record_disposition(
 
 @router.get(
     "/{hazard_id}/dispositions",
+    dependencies=[admit("dispositions", "read")],
     response_model=DispositionList,
     responses={k: v for k, v in DISPOSITION_ERRORS.items() if k != 409},
-    summary="Your agency's dispositions on a hazard, oldest first",
+    summary="Your agency's dispositions on a hazard (county operators: every agency's), oldest "
+    "first",
 )
 async def list_dispositions(hazard_id: Id, principal: CurrentUser, db: Db) -> DispositionList:
-    """List what your agency recorded on a hazard referred to it (an empty list at first)."""
+    """List what your agency recorded on a hazard referred to it (an empty list at first); a
+    county operator reads every agency's answers on a hazard of their subtree."""
     return await service.list_for_hazard(db=db, principal=principal, hazard_id=hazard_id)
 
 
 @feed_router.get(
     "",
+    dependencies=[admit("referrals", "read")],
     response_model=ReferralPage,
     responses={403: DISPOSITION_ERRORS[403]},
-    summary="Hazards referred to your agency, newest first (what you are to answer)",
+    summary="Hazards referred to your agency, newest first (what you are to answer); county "
+    "operators: those referred to any agency in their subtree",
 )
 async def list_referrals(
     principal: CurrentUser,
@@ -89,7 +96,8 @@ async def list_referrals(
     skip: Annotated[Skip, Query()] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ReferralPage:
-    """Your agency's feed: each hazard referred to it, with how many answers you recorded."""
+    """Your agency's feed: each hazard referred to it, with how many answers you recorded (a
+    county operator's: every referral in their subtree)."""
     return await service.feed(
         db=db, principal=principal, unanswered=unanswered, skip=skip, limit=limit
     )

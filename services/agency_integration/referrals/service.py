@@ -22,7 +22,7 @@ from services.agency_integration.referrals.models import (
     ReferralPage,
     ReferralRead,
 )
-from shared.auth import Principal
+from shared.auth import Principal, scope_filter
 from shared.clock import utc_now
 from shared.errors import ApiError, field_error, not_found
 from shared.events import AgencyDispositionRecorded, HazardOpened, PersonRef
@@ -86,15 +86,10 @@ def _as_stored(at: datetime) -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-def _caller_agency(principal: Principal) -> str | None:
-    if not principal.has_role(Role.AGENCY):
-        raise ApiError(
-            403,
-            "forbidden",
-            "只有外部单位账号可以反馈处置情况",
-            "Only agency accounts record dispositions",
-        )
-    return principal.agency_id
+def _oversees(principal: Principal) -> bool:
+    """Tell whether the caller reads every agency's referrals in their subtree (a county
+    operator, admitted by the matrix) rather than their own agency's (a liaison)."""
+    return not principal.has_role(Role.AGENCY)
 
 
 async def _referral(db: AsyncDatabase[Document], principal: Principal, hazard_id: str) -> Document:
@@ -103,7 +98,7 @@ async def _referral(db: AsyncDatabase[Document], principal: Principal, hazard_id
     The login must be tied to the agency the hazard was referred to, and the hazard must lie
     in the login's own grid scope: a login put in the wrong place reaches nothing.
     """
-    agency_id = _caller_agency(principal)
+    agency_id = principal.agency_id if principal.has_role(Role.AGENCY) else None
     doc = await repository.get(db, agency_id, hazard_id) if agency_id else None
     if doc is None or not principal.covers(doc["grid_path"]):
         raise not_found("隐患", "Hazard")
@@ -183,23 +178,38 @@ async def record(
 async def list_for_hazard(
     *, db: AsyncDatabase[Document], principal: Principal, hazard_id: str
 ) -> DispositionList:
-    """Return the caller's agency's dispositions on a hazard referred to it (404 otherwise)."""
-    referral = await _referral(db, principal, hazard_id)
-    return DispositionList(
-        items=[to_read(referral, item) for item in referral.get("dispositions", [])]
-    )
+    """Return the caller's agency's dispositions on a hazard referred to it; for a county
+    operator, every agency's on a hazard of their subtree, oldest first (404 otherwise)."""
+    if _oversees(principal):
+        referrals = [
+            doc
+            for doc in await repository.for_hazard(db, hazard_id)
+            if principal.covers(doc["grid_path"])
+        ]
+        if not referrals:
+            raise not_found("隐患", "Hazard")
+    else:
+        referrals = [await _referral(db, principal, hazard_id)]
+    items = [
+        to_read(referral, item)
+        for referral in referrals
+        for item in referral.get("dispositions", [])
+    ]
+    return DispositionList(items=sorted(items, key=lambda item: item.recorded_at))
 
 
 async def feed(
     *, db: AsyncDatabase[Document], principal: Principal, unanswered: bool, skip: int, limit: int
 ) -> ReferralPage:
-    """Return the hazards referred to the caller's agency, inside the login's scope."""
-    agency_id = _caller_agency(principal)
-    if agency_id is None:
+    """Return the hazards referred to the caller's agency, inside the login's scope; for a
+    county operator, those referred to any agency inside their subtree."""
+    if _oversees(principal):
+        query = scope_filter(principal)
+    elif principal.agency_id is None:
         return ReferralPage(items=[])
-    docs = await repository.page_for_agency(
-        db, agency_id, unanswered=unanswered, skip=skip, limit=limit
-    )
+    else:
+        query = {"agency_id": principal.agency_id}
+    docs = await repository.page(db, query, unanswered=unanswered, skip=skip, limit=limit)
     items = []
     for doc in docs:
         if not principal.covers(doc["grid_path"]):
@@ -210,6 +220,8 @@ async def feed(
         items.append(
             ReferralRead(
                 hazard_id=doc["hazard_id"],
+                agency_id=doc["agency_id"],
+                agency_name=doc["agency_name"],
                 category=category.value,
                 category_label_zh=CATEGORY_LABELS[category][0],
                 description=doc["description"],

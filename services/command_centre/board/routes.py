@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from services.command_centre.access import admit
 from services.command_centre.board import service
 from services.command_centre.board.models import Board
 from shared.auth import CurrentUser
@@ -14,7 +15,12 @@ from shared.dependencies import Db
 router = APIRouter(prefix="/v1/board", tags=["board"])
 
 
-@router.get("", response_model=Board, summary="Newest hazards and counts of your area")
+@router.get(
+    "",
+    dependencies=[admit("board", "read")],
+    response_model=Board,
+    summary="Newest hazards and counts of your area",
+)
 async def get_board(
     principal: CurrentUser, db: Db, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> Board:

@@ -8,12 +8,14 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from services.command_centre.access import admit
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", response_class=HTMLResponse)
+@router.get("/", dependencies=[admit("page", "read")], response_class=HTMLResponse)
 async def index(request: Request) -> HTMLResponse:
     """Return the page, with where to log in and how often to refresh."""
     settings = request.app.state.settings

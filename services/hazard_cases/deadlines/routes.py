@@ -5,15 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from services.hazard_cases.access import admit
 from services.hazard_cases.deadlines import repository
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.places import repository as places
 from shared.auth import CurrentUser, Principal
 from shared.clock import utc_now
 from shared.dependencies import Db
-from shared.errors import ApiError, not_found
+from shared.errors import not_found
 from shared.fields import Id
-from shared.vocabulary import Role
 
 router = APIRouter(prefix="/v1/deadline-policies", tags=["deadlines"])
 
@@ -33,13 +33,14 @@ async def _grid_in_scope(db: Db, principal: Principal, grid_id: str) -> dict[str
     return grid
 
 
-@router.get("/{grid_id}", response_model=PolicyRead, summary="The deadline policy in force")
+@router.get(
+    "/{grid_id}",
+    dependencies=[admit("deadline policies", "read")],
+    response_model=PolicyRead,
+    summary="The deadline policy in force",
+)
 async def get_policy(grid_id: Id, request: Request, principal: CurrentUser, db: Db) -> PolicyRead:
     """Return the policy that applies to hazards in this grid (managers of its subtree)."""
-    if not principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD):
-        raise ApiError(
-            403, "forbidden", "只有管理人员可以查看整改时限", "Only managers view deadlines"
-        )
     grid = await _grid_in_scope(db, principal, grid_id)
     policies: repository.PolicyBook = request.app.state.policies
     policy, source = await policies.for_path(str(grid["grid_path"]))
@@ -48,6 +49,7 @@ async def get_policy(grid_id: Id, request: Request, principal: CurrentUser, db: 
 
 @router.put(
     "/{grid_id}",
+    dependencies=[admit("deadline policies", "write")],
     response_model=PolicyRead,
     summary="Set a grid's own policy (county operators); applies to hazards assigned from now",
 )
@@ -55,10 +57,6 @@ async def put_policy(
     grid_id: Id, policy: DeadlinePolicy, request: Request, principal: CurrentUser, db: Db
 ) -> PolicyRead:
     """Set the policy of a grid of your subtree (PUT: the same body twice changes nothing)."""
-    if not principal.has_role(Role.COUNTY_OPERATOR):
-        raise ApiError(
-            403, "forbidden", "只有教育局人员可以设置整改时限", "Only bureau staff set deadlines"
-        )
     await _grid_in_scope(db, principal, grid_id)
     await repository.save(db, grid_id, policy, principal.user_id, utc_now())
     policies: repository.PolicyBook = request.app.state.policies

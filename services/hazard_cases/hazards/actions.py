@@ -1,9 +1,11 @@
 """Taking an action on a hazard: checks (who, which state), the change, its timeline entry and
 its events, all in one single-document write guarded by the hazard's version.
 
-Order of answers: a hazard the caller may not see is 404; an action the state does not allow
-is 409 listing the allowed ones; an action the caller may not take is 403; a body that does not
-fit (a deadline in the past, a merge target that is closed) is 422 naming the field.
+Order of answers: an action the caller's role may never take is 403 (the matrix, access.py,
+before the hazard is read); a hazard the caller may not see is 404; an action the state does
+not allow is 409 listing the allowed ones; an action this person may not take (not the
+assignee, the rectifier verifying their own work) is 403; a body that does not fit (a deadline
+in the past, a merge target that is closed) is 422 naming the field.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.hazard_cases.access import check_action
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
 from services.hazard_cases.hazards import escalation, lifecycle, repository
@@ -264,6 +267,7 @@ async def act(
 ) -> Document:
     """Take `body.action` on a hazard; return the hazard after it."""
     action = Action(body.action)
+    check_action(principal, action.value)
     for _ in range(ATTEMPTS):
         doc = await repository.get(db, hazard_id)
         if doc is None or not can_see(principal, doc):
@@ -274,7 +278,7 @@ async def act(
             raise illegal(status, action)
         refused = lifecycle.refusal(principal, doc, action)
         if refused is not None:
-            raise ApiError(403, "forbidden", *refused)
+            raise ApiError(403, "not_this_person", *refused)
         now = utc_now()
         policy, _ = await policies.for_path(doc["grid_path"])
         change = await _plan(db, principal, doc, body, policy, now)

@@ -1,5 +1,6 @@
-"""The closed loop as a table: which action is allowed in which state, where it leads, and who
-may take it (发现-上报-整改-验证-销号).
+"""The closed loop as a table: which action is allowed in which state, where it leads, and which
+person may take it (发现-上报-整改-验证-销号). Which roles may ever take each action is the
+matrix's (services/hazard_cases/access.py), checked before this.
 
     reported → assigned → rectifying → rectified → closed
     reported/assigned → rejected (not a hazard, with a reason)
@@ -17,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.auth import Principal
-from shared.vocabulary import HazardStatus, Role
+from shared.vocabulary import HazardStatus
 
 
 class Action(StrEnum):
@@ -92,17 +93,12 @@ def next_status(status: HazardStatus, action: Action) -> HazardStatus | None:
     return TRANSITIONS[status].get(action)
 
 
-def is_manager_of(principal: Principal, doc: Mapping[str, Any]) -> bool:
-    """Tell whether the caller manages the hazard's grid (school head or bureau, in scope)."""
-    return principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD) and principal.covers(
-        doc["grid_path"]
-    )
-
-
 def refusal(principal: Principal, doc: Mapping[str, Any], action: Action) -> tuple[str, str] | None:
     """Return why the caller may not take `action` on this hazard (zh, en), or None if they may.
 
-    The state is checked separately (409); this is about the person (403).
+    The caller's roles were admitted to the action already (access.py) and the state is
+    checked separately (409); this is about the person (403): the assignee's own steps, a
+    manager of the hazard's grid for the others, never the rectifier's own verification.
     """
     user = principal.user_id
     assignee = (doc.get("assignee") or {}).get("person_id")
@@ -110,7 +106,7 @@ def refusal(principal: Principal, doc: Mapping[str, Any], action: Action) -> tup
         if user != assignee:
             return ("只有整改责任人可以执行此操作", "Only the person assigned can do this")
         return None
-    if not is_manager_of(principal, doc):
+    if not principal.covers(doc["grid_path"]):
         return ("只有本网格的管理人员可以执行此操作", "Only managers of this grid can do this")
     if action in (Action.VERIFY, Action.FAIL_VERIFICATION):
         rectifier = (doc.get("rectified_by") or {}).get("person_id")

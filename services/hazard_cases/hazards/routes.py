@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
+from services.hazard_cases.access import admit
 from services.hazard_cases.hazards import actions, service
 from services.hazard_cases.hazards.models import (
     ACTION_EXAMPLES,
@@ -30,7 +31,12 @@ ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", response_model=HazardPage, summary="Hazards you may see, newest first")
+@router.get(
+    "",
+    dependencies=[admit("hazards", "read")],
+    response_model=HazardPage,
+    summary="Hazards you may see, newest first",
+)
 async def list_hazards(
     principal: CurrentUser,
     db: Db,
@@ -49,7 +55,12 @@ async def list_hazards(
     return HazardPage(items=items, total=total)
 
 
-@router.get("/{hazard_id}", response_model=HazardRead, summary="One hazard with its timeline")
+@router.get(
+    "/{hazard_id}",
+    dependencies=[admit("hazards", "read")],
+    response_model=HazardRead,
+    summary="One hazard with its timeline",
+)
 async def get_hazard(hazard_id: Id, principal: CurrentUser, db: Db) -> HazardRead:
     """Return a hazard you may see (404 otherwise)."""
     return await service.get_visible(db=db, principal=principal, hazard_id=hazard_id)
@@ -57,6 +68,7 @@ async def get_hazard(hazard_id: Id, principal: CurrentUser, db: Db) -> HazardRea
 
 @router.post(
     "/{hazard_id}/actions",
+    dependencies=[admit("hazards", "act")],
     response_model=HazardRead,
     responses=ACTION_ERRORS,
     summary="Take an action: accept, rectify, verify, reopen, assign, reject, merge, supervise…",

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from services.hazard_cases.access import admit
 from services.hazard_cases.hazards.models import HazardRead
 from services.hazard_cases.hazards.service import to_read
 from services.hazard_cases.lists import service, writer
@@ -19,8 +20,6 @@ from shared.auth import CurrentUser
 from shared.clock import utc_now
 from shared.dependencies import Db
 from shared.fields import Id, Moment
-
-LIST_WHAT = ("隐患清单", "the lists")
 
 router = APIRouter(prefix="/v1/hazard-lists", tags=["lists"])
 
@@ -40,6 +39,7 @@ class HazardList(BaseModel):
 
 @router.get(
     "/{kind}.xlsx",
+    dependencies=[admit("hazard lists", "read")],
     response_class=Response,
     responses={200: {"content": {writer.XLSX_MEDIA_TYPE: {}}, "description": "The workbook"}},
     summary="The same list as an Excel workbook with Chinese headers",
@@ -53,7 +53,7 @@ async def export_list(
     until: Until = None,
 ) -> Response:
     """Download the list (at most 50,000 rows)."""
-    path, name = await managed_subtree(db, principal, grid_id, what=LIST_WHAT)
+    path, name = await managed_subtree(db, principal, grid_id)
     filter_, sort = service.query(kind, path, since, until)
     docs = await service.rows(db, filter_, sort, MAX_EXPORT_ROWS)
     now = utc_now()
@@ -77,7 +77,12 @@ async def export_list(
 
 
 # Declared after the .xlsx route, which it would otherwise swallow.
-@router.get("/{kind}", response_model=HazardList, summary="Open, overdue or closed hazards")
+@router.get(
+    "/{kind}",
+    dependencies=[admit("hazard lists", "read")],
+    response_model=HazardList,
+    summary="Open, overdue or closed hazards",
+)
 async def get_list(
     kind: ListKind,
     principal: CurrentUser,
@@ -88,7 +93,7 @@ async def get_list(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> HazardList:
     """The overdue list is sorted by how late, the others by date."""
-    path, name = await managed_subtree(db, principal, grid_id, what=LIST_WHAT)
+    path, name = await managed_subtree(db, principal, grid_id)
     filter_, sort = service.query(kind, path, since, until)
     docs = await service.rows(db, filter_, sort, limit)
     return HazardList(

@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.hazard_cases.access import admit
 from services.hazard_cases.parked import repository, service
-from shared.auth import Principal, require_roles
+from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay, RuntimeDep
 from shared.fields import Id, Skip, Text
 from shared.idempotency import IdempotencyKeyHeader
 from shared.refs import PersonRef
-from shared.vocabulary import Role
 
 router = APIRouter(prefix="/v1/parked-messages", tags=["parked messages"])
-Operator = Annotated[Principal, Depends(require_roles(Role.COUNTY_OPERATOR))]
 
 
 class Replay(BaseModel):
@@ -97,9 +96,14 @@ def _read(doc: dict[str, Any]) -> ParkedRead:
     )
 
 
-@router.get("", response_model=list[ParkedRead], summary="Failed messages in your county")
+@router.get(
+    "",
+    dependencies=[admit("parked messages", "manage")],
+    response_model=list[ParkedRead],
+    summary="Failed messages in your county",
+)
 async def list_parked(
-    principal: Operator,
+    principal: CurrentUser,
     db: Db,
     unresolved: bool = True,
     hazard_id: Id | None = None,
@@ -117,6 +121,7 @@ async def list_parked(
 
 @router.post(
     "/{parked_id}/resolve",
+    dependencies=[admit("parked messages", "manage")],
     response_model=ParkedRead,
     responses={404: {"description": "No such parked message in your county"}},
     summary="Mark a failed message dealt with; its hazard's flag goes when none is left",
@@ -125,7 +130,7 @@ async def resolve_parked(
     parked_id: Id,
     body: ResolveBody,
     request: Request,
-    principal: Operator,
+    principal: CurrentUser,
     db: Db,
     relay: Relay,
     idempotency: Idempotency,
@@ -145,6 +150,7 @@ async def resolve_parked(
 
 @router.post(
     "/{parked_id}/replay",
+    dependencies=[admit("parked messages", "manage")],
     response_model=ParkedRead,
     responses={
         404: {"description": "No such parked message in your county"},
@@ -158,7 +164,7 @@ async def replay_parked(
     parked_id: Id,
     body: ResolveBody,
     request: Request,
-    principal: Operator,
+    principal: CurrentUser,
     db: Db,
     runtime: RuntimeDep,
     relay: Relay,

@@ -8,25 +8,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.places import repository as places
 from shared.auth import Principal
-from shared.errors import ApiError, not_found
-from shared.vocabulary import Role
+from shared.errors import not_found
 
 Document = dict[str, Any]
 
 
 async def managed_subtree(
-    db: AsyncDatabase[Document], principal: Principal, grid_id: str | None, *, what: tuple[str, str]
+    db: AsyncDatabase[Document], principal: Principal, grid_id: str | None
 ) -> tuple[str, str]:
     """Return the path and name of the grid asked about (default: the caller's own), or 404.
 
-    Only managers (county operators, school heads) may ask; `what` names what they look at
-    (Chinese, English) in the 403 others get.
+    Who may ask at all is the route's row of the matrix (managers: county operators, school
+    heads).
     """
-    if not principal.has_role(Role.COUNTY_OPERATOR, Role.SCHOOL_HEAD):
-        zh, en = what
-        raise ApiError(
-            403, "forbidden", f"只有管理人员可以查看{zh}", f"Only managers can view {en}"
-        )
     if grid_id is None:
         if not principal.scope:
             raise not_found("网格", "Grid")

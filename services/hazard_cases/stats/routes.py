@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from services.hazard_cases.access import admit
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.places import repository as places
 from services.hazard_cases.places.scope import managed_subtree
@@ -121,7 +122,12 @@ async def _names(db: Db, grid_ids: list[str]) -> dict[str, str]:
     return names
 
 
-@router.get("/summary", response_model=Summary, summary="A subtree's figures over a period")
+@router.get(
+    "/summary",
+    dependencies=[admit("figures", "read")],
+    response_model=Summary,
+    summary="A subtree's figures over a period",
+)
 async def summary(
     principal: CurrentUser, db: Db, first: FromPeriod, last: ToPeriod, grid_id: GridQuery = None
 ) -> Summary:
@@ -147,7 +153,12 @@ async def summary(
     )
 
 
-@router.get("/schools", response_model=SchoolList, summary="Each school's assessment figures")
+@router.get(
+    "/schools",
+    dependencies=[admit("figures", "read")],
+    response_model=SchoolList,
+    summary="Each school's assessment figures",
+)
 async def schools(
     principal: CurrentUser, db: Db, first: FromPeriod, last: ToPeriod, grid_id: GridQuery = None
 ) -> SchoolList:
@@ -171,7 +182,12 @@ async def schools(
     )
 
 
-@router.get("/overdue", response_model=list[OverdueItem], summary="Overdue now, the latest first")
+@router.get(
+    "/overdue",
+    dependencies=[admit("figures", "read")],
+    response_model=list[OverdueItem],
+    summary="Overdue now, the latest first",
+)
 async def overdue(
     principal: CurrentUser,
     db: Db,
@@ -205,4 +221,4 @@ async def overdue(
 
 async def service_path(db: Db, principal: CurrentUser, grid_id: str | None) -> tuple[str, str]:
     """Return the path and name of the grid asked about, checked against the caller's scope."""
-    return await managed_subtree(db, principal, grid_id, what=("统计数据", "the figures"))
+    return await managed_subtree(db, principal, grid_id)

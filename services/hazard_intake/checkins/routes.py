@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.hazard_intake.access import admit
 from services.hazard_intake.checkins import service
 from services.hazard_intake.checkins.models import (
     DutyCheckinAccepted,
@@ -31,8 +32,8 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 
 
 async def _intake(request: Request, runtime: RuntimeDep, principal: Principal) -> service.Intake:
-    """Admit the caller (role, then rate) and return what a check-in needs."""
-    service.may_submit(principal)
+    """Admit the caller by rate (the role was admitted by the route) and return what a
+    check-in needs."""
     throttles: Throttles = request.app.state.throttles
     await throttles.checkins.take(principal.user_id)
     return service.Intake(
@@ -45,6 +46,7 @@ async def _intake(request: Request, runtime: RuntimeDep, principal: Principal) -
 
 @router.post(
     "/patrols",
+    dependencies=[admit("check-ins", "submit")],
     status_code=202,
     response_model=PatrolAccepted,
     summary="Check in a patrol of a risk point (巡查打卡) with the QR code scanned there",
@@ -65,6 +67,7 @@ async def check_in_patrol(
 
 @router.post(
     "/health-checks",
+    dependencies=[admit("check-ins", "submit")],
     status_code=202,
     response_model=HealthCheckAccepted,
     summary="Submit a class's morning or noon health check (晨午检)",
@@ -87,6 +90,7 @@ async def submit_health_check(
 
 @router.post(
     "/duty-checkins",
+    dependencies=[admit("check-ins", "submit")],
     status_code=202,
     response_model=DutyCheckinAccepted,
     summary="Check in or out of a duty shift (值班签到/签退) at a school, township or bureau",

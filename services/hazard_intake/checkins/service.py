@@ -26,7 +26,7 @@ from services.hazard_intake.checkins.models import (
 from services.hazard_intake.reports import service as reports
 from shared.auth import Principal
 from shared.clock import utc_now
-from shared.errors import ApiError, field_error
+from shared.errors import field_error
 from shared.events import (
     DutyCheckedIn,
     Event,
@@ -38,7 +38,7 @@ from shared.events import (
 from shared.idempotency import IdempotencyStore, fingerprint
 from shared.ids import derived_id
 from shared.messaging import Broker
-from shared.vocabulary import GridLevel, Role
+from shared.vocabulary import GridLevel
 
 Document = dict[str, Any]
 
@@ -51,17 +51,6 @@ class Intake:
     broker: Broker
     keys: IdempotencyStore
     max_age: timedelta  # how long keys are remembered: older submissions could double
-
-
-def may_submit(principal: Principal) -> None:
-    """Answer 403 to accounts that are only an agency's (police, market regulation, ...)."""
-    if principal.has_role(Role.AGENCY) and len(principal.roles) == 1:
-        raise ApiError(
-            403,
-            "forbidden",
-            "外部单位账号不能提交巡查、晨午检或值班签到",
-            "Agency accounts cannot submit patrols, health checks or duty check-ins",
-        )
 
 
 def _me(principal: Principal) -> PersonRef:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from services.hazard_intake.access import admit
 from services.hazard_intake.mobile import service
 from services.hazard_intake.mobile.models import MobileConfig
 from shared.errors import not_found
@@ -19,19 +20,29 @@ def _page() -> HTMLResponse:
     return HTMLResponse(service.page_html(), headers=REVALIDATE)
 
 
-@router.get("/m", include_in_schema=False)
+@router.get("/m", dependencies=[admit("phone page", "read")], include_in_schema=False)
 async def app_without_slash() -> RedirectResponse:
     """Send /m to /m/, where the page and its service worker live."""
     return RedirectResponse("/m/", status_code=308)
 
 
-@router.get("/m/", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/m/",
+    dependencies=[admit("phone page", "read")],
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
 async def app_page() -> HTMLResponse:
     """Return the page."""
     return _page()
 
 
-@router.get("/q/{token}", response_class=HTMLResponse, include_in_schema=False)
+@router.get(
+    "/q/{token}",
+    dependencies=[admit("phone page", "read")],
+    response_class=HTMLResponse,
+    include_in_schema=False,
+)
 async def qr_page(token: str) -> HTMLResponse:
     """Return the page for a scanned QR code; the page reads the token from its address."""
     return _page()
@@ -39,6 +50,7 @@ async def qr_page(token: str) -> HTMLResponse:
 
 @router.get(
     "/m/config.json",
+    dependencies=[admit("phone page", "read")],
     response_model=MobileConfig,
     summary="Where the phone page finds the registry and media storage, and the categories",
 )
@@ -48,9 +60,9 @@ async def page_config(request: Request, response: Response) -> MobileConfig:
     return service.build_config(request.app.state.settings)
 
 
-@router.get("/m/sw.js", include_in_schema=False)
-@router.get("/m/sw-classic.js", include_in_schema=False)
-@router.get("/m/sw-cache.js", include_in_schema=False)
+@router.get("/m/sw.js", dependencies=[admit("phone page", "read")], include_in_schema=False)
+@router.get("/m/sw-classic.js", dependencies=[admit("phone page", "read")], include_in_schema=False)
+@router.get("/m/sw-cache.js", dependencies=[admit("phone page", "read")], include_in_schema=False)
 async def service_worker(request: Request) -> Response:
     """Return a service worker script, allowed to control /q/ pages as well as /m/."""
     name = request.url.path.rsplit("/", 1)[-1]
@@ -61,7 +73,7 @@ async def service_worker(request: Request) -> Response:
     )
 
 
-@router.get("/m/{name}", include_in_schema=False)
+@router.get("/m/{name}", dependencies=[admit("phone page", "read")], include_in_schema=False)
 async def asset(name: str) -> FileResponse:
     """Return one of the page's files (only those listed; nothing else is reachable)."""
     media_type = service.ASSETS.get(name)

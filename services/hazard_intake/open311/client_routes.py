@@ -6,9 +6,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from services.hazard_intake.access import admit
 from services.hazard_intake.open311 import clients
-from services.hazard_intake.open311.dependencies import Operator, Places
+from services.hazard_intake.open311.dependencies import Places
 from services.hazard_intake.open311.models import ClientCreate, ClientCreated, ClientRead
+from shared.auth import CurrentUser
 from shared.dependencies import Db
 from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader, require_key
@@ -18,6 +20,7 @@ router = APIRouter(prefix="/v1/open311/clients", tags=["open311 clients"])
 
 @router.post(
     "",
+    dependencies=[admit("Open311 clients", "manage")],
     status_code=201,
     response_model=ClientCreated,
     summary="Register an Open311 client filing into a grid (answers its api_key once)",
@@ -31,7 +34,7 @@ router = APIRouter(prefix="/v1/open311/clients", tags=["open311 clients"])
 async def register_client(
     request: Request,
     client_in: ClientCreate,
-    principal: Operator,
+    principal: CurrentUser,
     db: Db,
     places: Places,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -51,14 +54,24 @@ async def register_client(
     return JSONResponse(jsonable_encoder(created), status_code=201, headers=headers)
 
 
-@router.get("", response_model=list[ClientRead], summary="Open311 clients of your area")
-async def list_clients(principal: Operator, db: Db) -> list[ClientRead]:
+@router.get(
+    "",
+    dependencies=[admit("Open311 clients", "manage")],
+    response_model=list[ClientRead],
+    summary="Open311 clients of your area",
+)
+async def list_clients(principal: CurrentUser, db: Db) -> list[ClientRead]:
     """List the clients filing into your subtree, revoked ones included."""
     return await clients.list_visible(db=db, principal=principal)
 
 
-@router.delete("/{client_id}", status_code=204, summary="Revoke an Open311 client's api_key")
-async def revoke_client(client_id: Id, principal: Operator, db: Db) -> Response:
+@router.delete(
+    "/{client_id}",
+    dependencies=[admit("Open311 clients", "manage")],
+    status_code=204,
+    summary="Revoke an Open311 client's api_key",
+)
+async def revoke_client(client_id: Id, principal: CurrentUser, db: Db) -> Response:
     """Revoke it: its api_key is refused from now on (its requests stay visible)."""
     await clients.revoke(db=db, principal=principal, client_id=client_id)
     return Response(status_code=204)

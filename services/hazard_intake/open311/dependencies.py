@@ -1,4 +1,4 @@
-"""Request dependencies of the Open311 door: intake's places, operators."""
+"""Request dependencies of the Open311 door: intake's places."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from services.hazard_intake.places.cache import PlaceCache
-from shared.auth import Principal, require_roles
-from shared.vocabulary import Role
 
 
 async def get_places(request: Request) -> PlaceCache:
@@ -18,4 +16,3 @@ async def get_places(request: Request) -> PlaceCache:
 
 
 Places = Annotated[PlaceCache, Depends(get_places)]
-Operator = Annotated[Principal, Depends(require_roles(Role.COUNTY_OPERATOR))]

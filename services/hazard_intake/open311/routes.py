@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
-from services.hazard_intake.open311 import catalogue, clients, service
+from services.hazard_intake.access import Open311Client, admit
+from services.hazard_intake.open311 import catalogue, service
 from services.hazard_intake.open311.dependencies import Places
 from services.hazard_intake.open311.errors import Open311Error, Open311Route
 from services.hazard_intake.open311.models import (
@@ -75,6 +76,7 @@ def _answers(root: str, example: Any, *, status: int = 200) -> dict[int | str, d
 
 @router.get(
     "/services.{format}",
+    dependencies=[admit("Open311 services", "read")],
     response_model=list[ServiceRead],
     responses=_answers("services", [_example(ServiceRead)]),
     summary="Services: one per hazard category (GeoReport v2 GET services)",
@@ -90,6 +92,7 @@ async def list_services(
 
 @router.get(
     "/services/{service_code}.{format}",
+    dependencies=[admit("Open311 services", "read")],
     response_model=ServiceDefinitionRead,
     responses=_answers("service_definition", _example(ServiceDefinitionRead)),
     summary="A service's definition: the attributes that place a request",
@@ -129,6 +132,7 @@ async def get_service_definition(
 async def create_request(
     request: Request,
     format: FormatPath,
+    client: Open311Client,
     db: Db,
     places: Places,
     runtime: RuntimeDep,
@@ -136,7 +140,6 @@ async def create_request(
 ) -> Response:
     """File a hazard report for a registered client; retry with the same Idempotency-Key."""
     async with request.form() as form:
-        client = await clients.authenticate(db, _text(form.get("api_key")))
         throttles: Throttles = request.app.state.throttles
         await throttles.open311.take(client["_id"])
         service_request = service.parse_form(form)
@@ -160,12 +163,9 @@ async def create_request(
     return answer
 
 
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 @router.get(
     "/requests.{format}",
+    dependencies=[admit("Open311 requests", "read")],
     response_model=list[ServiceRequestRead],
     responses=_answers("service_requests", [_example(ServiceRequestRead)]),
     summary="Requests filed through Open311, newest first (public, no personal data)",
@@ -209,6 +209,7 @@ async def list_requests(
 
 @router.get(
     "/requests/{service_request_id}.{format}",
+    dependencies=[admit("Open311 requests", "read")],
     response_model=list[ServiceRequestRead],
     responses=_answers("service_requests", [_example(ServiceRequestRead)]),
     summary="One request's status (a list of one, as the spec answers)",

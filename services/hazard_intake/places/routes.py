@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from services.hazard_intake.access import admit
 from services.hazard_intake.places.cache import PlaceCache
 from shared.auth import CurrentUser
 from shared.errors import not_found
@@ -21,7 +22,12 @@ class PointRead(BaseModel):
     grid_id: str
 
 
-@router.get("/{point_id}", response_model=PointRead, summary="A risk point you may report on")
+@router.get(
+    "/{point_id}",
+    dependencies=[admit("risk points", "read")],
+    response_model=PointRead,
+    summary="A risk point you may report on",
+)
 async def get_point(point_id: Id, request: Request, principal: CurrentUser) -> PointRead:
     """Return the point if it is known here and inside your scope (404 otherwise)."""
     cache: PlaceCache = request.app.state.places

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.hazard_intake.access import admit
 from services.hazard_intake.reports import batch, service
 from services.hazard_intake.reports.models import (
     BatchAccepted,
@@ -15,9 +16,8 @@ from services.hazard_intake.reports.models import (
     ReportCreate,
 )
 from services.hazard_intake.throttles import Throttles
-from shared.auth import CurrentUser, Principal
+from shared.auth import CurrentUser
 from shared.dependencies import RuntimeDep
-from shared.errors import ApiError
 from shared.idempotency import IdempotencyKeyHeader, fingerprint, require_key, respond
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -28,15 +28,9 @@ ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _may_report(principal: Principal) -> None:
-    if not service.may_report(principal):
-        raise ApiError(
-            403, "forbidden", "外部单位账号不能上报隐患", "Agency accounts cannot report"
-        )
-
-
 @router.post(
     "",
+    dependencies=[admit("reports", "submit")],
     status_code=202,
     response_model=ReportAccepted,
     summary="Report a hazard (retry with the same Idempotency-Key until you get a 2xx)",
@@ -51,7 +45,6 @@ async def submit_report(
 ) -> JSONResponse:
     """Accept a report; the same key always yields the same report id, never a second report."""
     key = require_key(idempotency_key)
-    _may_report(principal)
     throttles: Throttles = request.app.state.throttles
     await throttles.reports.take(principal.user_id)
     place = await service.resolve_place(request.app.state.places, principal, report)
@@ -69,6 +62,7 @@ async def submit_report(
 
 @router.post(
     "/batch",
+    dependencies=[admit("reports", "submit")],
     response_model=BatchAccepted,
     summary="Send up to 100 reports queued offline; each is accepted or refused on its own",
     responses=ANSWERS,
@@ -83,7 +77,6 @@ async def submit_batch(
     """Accept queued reports; resend the items answered 503 (with their same keys) in a new
     batch. A retry of this batch with its key replays the first answer."""
     key = require_key(idempotency_key)
-    _may_report(principal)
     throttles: Throttles = request.app.state.throttles
     await throttles.reports.take(principal.user_id, cost=max(1, len(reports.reports)))
     places = request.app.state.places

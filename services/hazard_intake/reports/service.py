@@ -14,7 +14,6 @@ from shared.events import Event, PersonRef, ReportSubmitted
 from shared.idempotency import IdempotencyStore, fingerprint
 from shared.ids import derived_id
 from shared.messaging import Broker, PublishFailed
-from shared.vocabulary import Role
 
 # Fingerprinted with every report key: fixed, so one report gets one fingerprint whichever way
 # it came in (alone or in an offline batch) and behind any proxy prefix.
@@ -65,11 +64,6 @@ async def submit(
     return await keys.once(
         owner=principal.user_id, key=key, request_fingerprint=body_fingerprint, write=write
     )
-
-
-def may_report(principal: Principal) -> bool:
-    """Return whether this user may report (agency-only accounts answer, they do not report)."""
-    return not (principal.has_role(Role.AGENCY) and len(principal.roles) == 1)
 
 
 def report_id_for(principal: Principal, idempotency_key: str) -> str:

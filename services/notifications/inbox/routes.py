@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from services.notifications.access import admit
 from services.notifications.inbox import repository, service
 from services.notifications.inbox.models import NotificationPage
 from shared.auth import CurrentUser
@@ -16,7 +17,12 @@ from shared.fields import Id
 router = APIRouter(prefix="/v1/notifications", tags=["inbox"])
 
 
-@router.get("", response_model=NotificationPage, summary="Your notifications, newest first")
+@router.get(
+    "",
+    dependencies=[admit("own notifications", "read")],
+    response_model=NotificationPage,
+    summary="Your notifications, newest first",
+)
 async def my_notifications(
     principal: CurrentUser, db: Db, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> NotificationPage:
@@ -26,7 +32,10 @@ async def my_notifications(
 
 
 @router.post(
-    "/{notification_id}/read", status_code=204, summary="Mark one of your notifications read"
+    "/{notification_id}/read",
+    dependencies=[admit("own notifications", "mark read")],
+    status_code=204,
+    summary="Mark one of your notifications read",
 )
 async def mark_read(notification_id: Id, principal: CurrentUser, db: Db) -> Response:
     """Mark it read (idempotent; 404 if it is not yours)."""
