@@ -18,3 +18,4 @@ fi
 "$ROOT/.venv/bin/python" -m bench.intake_throughput
 "$ROOT/.venv/bin/python" -m bench.case_queries
 "$ROOT/.venv/bin/python" -m bench.registry_lookup
+"$ROOT/.venv/bin/python" -m bench.media_memory
