@@ -7,6 +7,7 @@ import asyncio
 import io
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -149,3 +150,36 @@ async def test_a_decode_that_takes_too_long_is_stopped_and_refused(
         await images.clean(reader(encoded((6000, 4000), "PNG", "RGBA")))
     assert refused.value.reason is RejectReason.UNREADABLE
     await wait_until(no_decoders, timeout=10, what="the stopped decoder to end")
+
+
+# A decoder subverted by a file it parsed: it answers a header claiming a 1 GB image.
+LYING_DECODER = """
+import json, struct, sys
+length = struct.unpack(">I", sys.stdin.buffer.read(4))[0]
+request = json.loads(sys.stdin.buffer.read(length))
+sys.stdin.buffer.read(request["parts"][0])
+header = json.dumps({"status": "clean", "parts": [1 << 30, 0]}).encode()
+sys.stdout.buffer.write(struct.pack(">I", len(header)) + header)
+sys.stdout.buffer.flush()
+sys.stdin.buffer.read()
+"""
+
+
+async def test_an_answer_a_decoder_never_writes_ends_it_and_refuses_the_upload(
+    images: ImageWorker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def start_lying_decoder() -> worker._Decoder:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            LYING_DECODER,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        return worker._Decoder(process)
+
+    monkeypatch.setattr(worker._Decoder, "start", start_lying_decoder)
+    with pytest.raises(Rejected) as refused:
+        await images.clean(reader(encoded((64, 64))))
+    assert refused.value.reason is RejectReason.UNREADABLE
+    await wait_until(no_decoders, timeout=10, what="the lying decoders to be ended")

@@ -45,9 +45,18 @@ IDLE_SECONDS = 20.0
 # A decode that takes longer is stopped; the largest images take about 2 s.
 DECODE_SECONDS = 60.0
 # Environment passed to the child: what Python needs to start, nothing of the service's.
-_ENV_KEPT = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "TMPDIR")
+_ENV_KEPT = (
+    "PATH",
+    "PYTHONPATH",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+)
 _ROOT = Path(__file__).resolve().parents[3]
 _CHUNK = 1 << 20
+_MAX_HEADER = 64 * 1024
 
 
 class ImageWorker:
@@ -86,23 +95,34 @@ class ImageWorker:
             async with asyncio.timeout(DECODE_SECONDS):
                 await decoder.send({"limits": asdict(self.limits)}, data)
                 del data  # the child has it; the service does not keep a copy
-                header, parts = await decoder.receive()
+                header, parts = await decoder.receive(_largest_answer(self.limits))
         except TimeoutError as exc:
             self._retire(decoder, kill=True)
             log.error("decode stopped after %s s; upload refused", DECODE_SECONDS)
             raise Rejected(RejectReason.UNREADABLE) from exc
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
+            # Ended, or answered what it never writes (ValueError): its state is unknown.
             self._retire(decoder, kill=True)
             raise _DecoderDied from exc
         except BaseException:  # cancelled mid-exchange: the pipe's state is unknown
             self._retire(decoder, kill=True)
+            raise
+        try:
+            outcome = _outcome(header, parts)
+        except (KeyError, TypeError, ValueError) as exc:
+            self._retire(decoder, kill=True)
+            raise _DecoderDied from exc
+        except RuntimeError:
+            self._retire(decoder)
             raise
         if header.get("retire"):
             self._retire(decoder)
         else:
             self._idle.append(decoder)
             decoder.start_idle_timer(IDLE_SECONDS, lambda: self._expire(decoder))
-        return _outcome(header, parts)
+        if isinstance(outcome, Rejected):
+            raise outcome
+        return outcome
 
     async def close(self) -> None:
         """End every decoder process (at shutdown)."""
@@ -131,22 +151,31 @@ class ImageWorker:
         task.add_done_callback(self._retiring.discard)
 
 
+def _largest_answer(limits: Limits) -> int:
+    """Return the most bytes a clean image can take: an incompressible RGBA at the max edge."""
+    return limits.max_edge**2 * 5 + (1 << 20)
+
+
 class _DecoderDied(Exception):
     """A decoder process ended (or closed its pipes) before answering."""
 
 
-def _outcome(header: dict[str, Any], parts: list[bytes]) -> CleanImage:
-    """Turn the child's answer into a clean image, or raise what it found."""
+def _outcome(header: dict[str, Any], parts: list[bytes]) -> CleanImage | Rejected:
+    """Return the clean image the decoder answered, or the rejection it found.
+
+    Raises RuntimeError if decoding failed there (a fault of ours, logged by the decoder), and
+    KeyError, TypeError or ValueError for an answer it never writes.
+    """
     if header["status"] == "rejected":
-        raise Rejected(RejectReason(header["reason"]))
+        return Rejected(RejectReason(header["reason"]))
     if header["status"] != "clean":
         raise RuntimeError(f"decoder process failed: {header.get('error')}")
     data, thumbnail = parts
     return CleanImage(
         data=data,
         content_type=ImageType(header["content_type"]),
-        width=header["width"],
-        height=header["height"],
+        width=int(header["width"]),
+        height=int(header["height"]),
         thumbnail=thumbnail,
     )
 
@@ -181,16 +210,28 @@ class _Decoder:
         for start in range(0, len(view), _CHUNK):
             stdin.write(view[start : start + _CHUNK])
             await stdin.drain()
+        await stdin.drain()
 
-    async def receive(self) -> tuple[dict[str, Any], list[bytes]]:
-        """Read one answer: its header and its parts."""
+    async def receive(self, largest: int) -> tuple[dict[str, Any], list[bytes]]:
+        """Read one answer: its header and its parts, each at most `largest` bytes.
+
+        Raises ValueError for anything the decoder never writes, so that a subverted one cannot
+        make the service allocate what it likes.
+        """
         stdout = self.process.stdout
         assert stdout is not None
         (length,) = decoder.HEADER_LENGTH.unpack(
             await stdout.readexactly(decoder.HEADER_LENGTH.size)
         )
-        header: dict[str, Any] = json.loads(await stdout.readexactly(length))
-        return header, [await stdout.readexactly(size) for size in header["parts"]]
+        if length > _MAX_HEADER:
+            raise ValueError("decoder answer header too long")
+        header = json.loads(await stdout.readexactly(length))
+        sizes = header.get("parts") if isinstance(header, dict) else None
+        if not isinstance(sizes, list) or not all(
+            isinstance(size, int) and 0 <= size <= largest for size in sizes
+        ):
+            raise ValueError("decoder answer parts out of bounds")
+        return header, [await stdout.readexactly(size) for size in sizes]
 
     def start_idle_timer(self, seconds: float, expire: Callable[[], None]) -> None:
         self._idle_timer = asyncio.get_running_loop().call_later(seconds, expire)
