@@ -1,5 +1,6 @@
-"""Count what a service asks its database: commands by name and collection, and the bytes of
-what it writes (`xiaoan_<service>_db_commands_total`, `xiaoan_<service>_db_written_bytes_total`).
+"""Count what a service asks its database: commands by name and collection, the bytes of what
+it writes and how long each command took (`xiaoan_<service>_db_commands_total`,
+`xiaoan_<service>_db_written_bytes_total`, `xiaoan_<service>_db_command_seconds`).
 
 The benchmarks divide these by the reports they sent, so "database round trips and bytes per
 report" are read off a running service, not estimated.
@@ -29,6 +30,9 @@ class CommandCounter(monitoring.CommandListener):
         self._written = metrics.counter(
             "db_written_bytes_total", "BSON bytes of the write commands sent, by name", ["command"]
         )
+        self._seconds = metrics.histogram(
+            "db_command_seconds", "Time from sending a command to its answer, by name", ["command"]
+        )
 
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         """Count the command, and the size of what a write sends."""
@@ -40,7 +44,9 @@ class CommandCounter(monitoring.CommandListener):
             self._written.labels(name).inc(len(bson.encode(command)))
 
     def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        """Nothing to count when it answers."""
+        """Note how long it took."""
+        self._seconds.labels(event.command_name).observe(event.duration_micros / 1e6)
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        """Nothing more to count when it fails."""
+        """Note how long it took to fail."""
+        self._seconds.labels(event.command_name).observe(event.duration_micros / 1e6)
