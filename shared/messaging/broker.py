@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import aio_pika
@@ -28,6 +29,7 @@ from aio_pika.abc import (
 
 from shared.events.base import CLOUDEVENTS_CONTENT_TYPE, Event, decode_cloudevent
 from shared.messaging import topology
+from shared.messaging.batches import BatchCollector
 from shared.messaging.parked import PARKED_FROM_HEADER, ParkedMessage, read_parked
 from shared.observability.correlation import (
     bind_correlation_id,
@@ -58,6 +60,8 @@ class Delivery:
 
 
 Handler = Callable[[Any, Delivery], Awaitable[None]]
+# Handles several messages at once; must be idempotent per message like any handler.
+BatchHandler = Callable[[list[tuple[Any, Delivery]]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class _Subscription:
     handler: Handler
     consumer_tag: str | None = None
     queue_obj: Any = None
+    batches: BatchCollector | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,31 @@ class Broker:
         self._subscriptions.append(_Subscription(queue, tuple(event_types), handler))
         return queue
 
+    def subscribe_batches(
+        self,
+        handler_name: str,
+        event_types: Sequence[type[Event]],
+        handler: BatchHandler,
+        *,
+        max_batch: int = 100,
+        max_wait_seconds: float = 0.01,
+    ) -> str:
+        """Register `handler` for `event_types` on the queue `<service>.<handler_name>`, called
+        with up to `max_batch` messages at once (what arrived within `max_wait_seconds` of the
+        first). If a batch fails, each of its messages is handled alone (a batch of one), with
+        the usual retries and dead-lettering, so one poison message spoils no other."""
+        queue = topology.handler_queue_name(self.service, handler_name)
+
+        async def alone(event: Any, delivery: Delivery) -> None:
+            await handler([(event, delivery)])
+
+        collector = BatchCollector(max_batch, max_wait_seconds)
+        self._subscriptions.append(
+            _Subscription(queue, tuple(event_types), alone, batches=collector)
+        )
+        collector.bind(lambda messages: self._handle_batch(queue, handler, messages))
+        return queue
+
     def watch_parked(
         self, handler_name: str, handler: Callable[[ParkedMessage], Awaitable[None]]
     ) -> str:
@@ -227,10 +257,18 @@ class Broker:
             sub.consumer_tag = await queue.consume(self._broadcast_callback(sub), no_ack=True)
         for sub in self._subscriptions:
             bindings = [(t.producer, t.routing_key) for t in sub.event_types]
-            sub.queue_obj = await topology.declare_handler_queue(
-                self._consume_channel, sub.queue, bindings
-            )
-            sub.consumer_tag = await sub.queue_obj.consume(self._make_callback(sub), no_ack=False)
+            channel = self._consume_channel
+            if sub.batches is not None:
+                # A channel of its own, so that a whole batch (and the next) can be in flight.
+                channel = await self._connection.channel()
+                await channel.set_qos(prefetch_count=2 * sub.batches.max_batch)
+            sub.queue_obj = await topology.declare_handler_queue(channel, sub.queue, bindings)
+            if sub.batches is not None:
+                sub.batches.start()
+                callback = self._tracked_until_settled(sub.batches.add)
+            else:
+                callback = self._make_callback(sub)
+            sub.consumer_tag = await sub.queue_obj.consume(callback, no_ack=False)
         for watcher in self._watchers:
             queue_obj = await topology.declare_watcher_queue(self._consume_channel, watcher.queue)
             sub = _Subscription(watcher.queue, (), _unused, queue_obj=queue_obj)
@@ -256,6 +294,9 @@ class Broker:
     async def close(self) -> None:
         """Stop consuming and close the connection (unacked messages return to their queues)."""
         await self.stop_consuming()
+        for sub in self._subscriptions:
+            if sub.batches is not None:
+                await sub.batches.stop()
         connection, self._connection = self._connection, None
         if connection is not None and not connection.is_closed:
             await connection.close()
@@ -378,6 +419,23 @@ class Broker:
 
         return on_message
 
+    def _tracked_until_settled(
+        self, add: Callable[[AbstractIncomingMessage], None]
+    ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
+        """Count a batched message in flight from its arrival until its batch settles it."""
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            self._in_flight.count += 1
+            self._in_flight.idle.clear()
+            add(message)
+
+        return on_message
+
+    def _settled(self, count: int) -> None:
+        self._in_flight.count -= count
+        if self._in_flight.count == 0:
+            self._in_flight.idle.set()
+
     def _broadcast_callback(
         self, sub: _Subscription
     ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
@@ -392,41 +450,97 @@ class Broker:
         return on_message
 
     async def _handle(self, sub: _Subscription, message: AbstractIncomingMessage) -> None:
+        decoded = await self._decode(sub, message)
+        if decoded is None:
+            return
+        event, delivery = decoded
+        token = bind_correlation_id(delivery.correlation_id)
+        started = time.perf_counter()
+        try:
+            await self._settle(sub, message, delivery, lambda: sub.handler(event, delivery))
+        finally:
+            self._handle_seconds.labels(sub.queue).observe(time.perf_counter() - started)
+            reset_correlation_id(token)
+
+    async def _decode(
+        self, sub: _Subscription, message: AbstractIncomingMessage
+    ) -> tuple[Event, Delivery] | None:
+        """Read a message for `sub`'s handler; park it (and return None) if it cannot be read."""
         headers = message.headers or {}
         attempt = _as_int(headers.get(topology.ATTEMPT_HEADER), 1)
         correlation_id = message.correlation_id or _as_str(headers.get(topology.CORRELATION_HEADER))
-        token = bind_correlation_id(correlation_id)
         try:
-            try:
-                event, _ = decode_cloudevent(message.body)
-                if not isinstance(event, sub.event_types):
-                    raise PermanentFailure(f"{type(event).__name__} is not handled here")
-            except Exception as exc:
-                log.error("undecodable message", extra={"queue": sub.queue, "error": repr(exc)})
+            event, _ = decode_cloudevent(message.body)
+            if not isinstance(event, sub.event_types):
+                raise PermanentFailure(f"{type(event).__name__} is not handled here")
+        except Exception as exc:
+            log.error("undecodable message", extra={"queue": sub.queue, "error": repr(exc)})
+            await self._park(sub, message, attempt, exc)
+            return None
+        return event, Delivery(sub.queue, attempt, bool(message.redelivered), correlation_id)
+
+    async def _settle(
+        self,
+        sub: _Subscription,
+        message: AbstractIncomingMessage,
+        delivery: Delivery,
+        handle: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Run `handle`, then ack the message, or retry it later, or park it."""
+        attempt = delivery.attempt
+        try:
+            await handle()
+        except PermanentFailure as exc:
+            log.error("permanent failure", extra={"queue": sub.queue, "error": repr(exc)})
+            await self._park(sub, message, attempt, exc)
+        except Exception as exc:
+            log.warning(
+                "handler failed",
+                extra={"queue": sub.queue, "attempt": attempt, "error": repr(exc)},
+                exc_info=exc,
+            )
+            if attempt >= self.max_attempts:
                 await self._park(sub, message, attempt, exc)
+            else:
+                await self._retry_later(sub, message, attempt)
+        else:
+            await message.ack()
+            self._consumed.labels(sub.queue, "acked").inc()
+
+    async def _handle_batch(
+        self, queue: str, handler: BatchHandler, messages: list[AbstractIncomingMessage]
+    ) -> None:
+        """Handle messages together; if that fails, each alone (see `subscribe_batches`)."""
+        sub = next(s for s in self._subscriptions if s.queue == queue)
+        started = time.perf_counter()
+        try:
+            decoded = [(m, d) for m in messages if (d := await self._decode(sub, m)) is not None]
+            if len(decoded) == 1:  # a batch of one is settled as any single message is
+                await self._settle_alone(sub, decoded[0][0], *decoded[0][1])
                 return
-            delivery = Delivery(sub.queue, attempt, bool(message.redelivered), correlation_id)
-            started = time.perf_counter()
             try:
-                await sub.handler(event, delivery)
-            except PermanentFailure as exc:
-                log.error("permanent failure", extra={"queue": sub.queue, "error": repr(exc)})
-                await self._park(sub, message, attempt, exc)
+                await handler([pair for _, pair in decoded])
             except Exception as exc:
                 log.warning(
-                    "handler failed",
-                    extra={"queue": sub.queue, "attempt": attempt, "error": repr(exc)},
-                    exc_info=exc,
+                    "batch failed; handling its messages one by one",
+                    extra={"queue": queue, "size": len(decoded), "error": repr(exc)},
                 )
-                if attempt >= self.max_attempts:
-                    await self._park(sub, message, attempt, exc)
-                else:
-                    await self._retry_later(sub, message, attempt)
+                for message, (event, delivery) in decoded:
+                    await self._settle_alone(sub, message, event, delivery)
             else:
-                await message.ack()
-                self._consumed.labels(sub.queue, "acked").inc()
-            finally:
-                self._handle_seconds.labels(sub.queue).observe(time.perf_counter() - started)
+                for message, _ in decoded:
+                    await message.ack()
+                self._consumed.labels(queue, "acked").inc(len(decoded))
+        finally:
+            self._handle_seconds.labels(queue).observe(time.perf_counter() - started)
+            self._settled(len(messages))
+
+    async def _settle_alone(
+        self, sub: _Subscription, message: AbstractIncomingMessage, event: Event, delivery: Delivery
+    ) -> None:
+        token = bind_correlation_id(delivery.correlation_id)
+        try:
+            await self._settle(sub, message, delivery, partial(sub.handler, event, delivery))
         finally:
             reset_correlation_id(token)
 

@@ -432,3 +432,40 @@ async def test_a_publish_the_broker_never_confirms_fails_at_its_deadline(
         relay.replies.set()
         await producer.close()
         await relay.close()
+
+
+async def test_a_batch_handler_gets_what_arrived_together_and_a_poison_one_spoils_none(
+    make_broker: BrokerFactory, rabbit_admin: RabbitAdmin, vhost: str
+) -> None:
+    consumer = await make_broker("hazard_cases")
+    batches: list[list[str]] = []
+
+    async def handle(pairs: list[tuple[ReportSubmitted, Delivery]]) -> None:
+        ids = [event.report_id for event, _ in pairs]
+        batches.append(ids)
+        if "r-poison" in ids:
+            raise ValueError("cannot be handled")
+
+    queue = consumer.subscribe_batches(
+        "batched", [ReportSubmitted], handle, max_batch=50, max_wait_seconds=0.2
+    )
+    await consumer.start_consuming()
+    producer = await make_broker("hazard_intake")
+    ids = [f"r-{n}" for n in range(30)] + ["r-poison"] + [f"r-{n}" for n in range(30, 40)]
+    reports = [a_report(report_id) for report_id in ids]
+    await asyncio.gather(*(producer.publish(report) for report in reports))
+
+    async def parked() -> list[dict]:
+        return await rabbit_admin.get_messages(vhost, dead_letter_queue_name(queue))
+
+    kept = await wait_until(parked, timeout=20, what="the poison report to be parked")
+    handled = [report_id for batch in batches for report_id in batch]
+    # They came together: far fewer calls than messages.
+    assert len(batches[0]) > 10
+    # The batch holding the poison one failed; each of its messages was then handled alone, and
+    # only the poison one, failing every time, was parked.
+    assert [m["properties"]["message_id"] for m in kept] == [reports[30].event_id]
+    assert set(handled) == set(ids)
+    alone = [batch[0] for batch in batches if len(batch) == 1]
+    assert alone.count("r-poison") == 3  # its attempts (max_attempts=3)
+    assert consumer.is_ready()
