@@ -250,8 +250,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+# The errors any route may answer, documented on every route: 403 among them, since every
+# route that takes a token admits only the roles its row of the authorization matrix grants.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": f"{zh} / {en}"}
     for status, (_, zh, en) in _STATUS_TEXT.items()
-    if status in (400, 401, 404, 409, 422)
+    if status in (400, 401, 403, 404, 409, 422)
 }
