@@ -12,12 +12,13 @@ from typing import Any
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.observability.database import CommandCounter
 from shared.observability.metrics import ServiceMetrics
 
 Document = dict[str, Any]
+DUPLICATE_KEY = 11000  # the server's error code for a unique index refusing a document
 
 
 def connect(
@@ -69,6 +70,24 @@ async def insert_once(collection: AsyncCollection[Document], doc: Document) -> b
     except DuplicateKeyError:
         return False
     return True
+
+
+async def insert_missing(
+    collection: AsyncCollection[Document], docs: Sequence[Document]
+) -> set[str]:
+    """Insert, in one command, every document whose `_id` is not there yet; return the ids
+    inserted now (a batch redelivered in part inserts the rest)."""
+    if not docs:
+        return set()
+    failed: set[int] = set()
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        failed = {int(error["index"]) for error in errors}
+    return {str(doc["_id"]) for n, doc in enumerate(docs) if n not in failed}
 
 
 async def replace_if_newer(collection: AsyncCollection[Document], doc: Document) -> bool:

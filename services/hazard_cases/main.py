@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from services.hazard_cases.config import Settings
 from services.hazard_cases.deadlines import repository as deadlines
 from services.hazard_cases.deadlines.routes import router as deadlines_router
-from services.hazard_cases.hazards import claims, handlers, timers
+from services.hazard_cases.hazards import claims, handlers, linked, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
 from services.hazard_cases.lists.routes import router as lists_router
@@ -35,6 +35,8 @@ from shared.runtime import open_runtime
 INDEXES = {
     hazards.COLLECTION: hazards.INDEXES,
     claims.COLLECTION: [],
+    linked.COLLECTION: linked.INDEXES,
+    linked.REPORTERS: [],
     deadlines.COLLECTION: [],
     stats.FACTS: [],
     stats.CELLS: [],
@@ -51,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_runtime(app, settings, indexes=INDEXES) as runtime:
-            relay = await runtime.start_outbox_relay(app, [hazards.COLLECTION, parked.COLLECTION])
+            relay = await runtime.start_outbox_relay(
+                app, [hazards.COLLECTION, linked.COLLECTION, parked.COLLECTION]
+            )
             policies = deadlines.PolicyBook(runtime.db)
             app.state.policies = policies
             window = timedelta(hours=settings.duplicate_window_hours)

@@ -4,15 +4,16 @@ a vacant grid's hazards go to the nearest head above."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import opening, repository
+from services.hazard_cases.hazards import arrivals, opening, repository
 from services.hazard_cases.places import repository as places
+from services.hazard_cases.places.cache import PlaceCopy
 from shared.events import PersonRef, ReportSubmitted
 
 TEACHER = PersonRef(person_id="t1", name="王芳")
@@ -59,6 +60,17 @@ async def copy_point(db: AsyncDatabase[dict], point_id: str) -> None:
     )
 
 
+async def open_one(db: AsyncDatabase[dict], policies: PolicyBook, event: ReportSubmitted) -> bool:
+    """Handle one report as the case service does; tell whether it opened a hazard."""
+    written = await arrivals.handle_reports(db, policies, fresh(db), [event], timedelta(0))
+    return event.report_id in written.hazards
+
+
+def fresh(db: AsyncDatabase[dict]) -> PlaceCopy:
+    """The copy read afresh every time: these tests store places straight into it."""
+    return PlaceCopy(db, ttl_seconds=0)
+
+
 async def state_of(db: AsyncDatabase[dict], hazard_id: str) -> tuple[str, str | None]:
     """Return a stored hazard's status and the name of whoever it is assigned to."""
     hazard = await repository.get(db, hazard_id)
@@ -78,12 +90,12 @@ async def test_a_point_copied_while_its_report_was_being_opened_still_assigns_it
         monkeypatch.undo()
         answer = await looked_up(*args)
         await copy_point(db, "point-1")
-        assert await opening.assign_waiting(db, policies, "point-1", None) == []
+        assert await opening.assign_waiting(db, policies, fresh(db), "point-1", None) == []
         return answer
 
     monkeypatch.setattr(opening, "who_answered", copy_arrives_after_the_lookup)
 
-    assert await opening.open_hazard(db, policies, report("r1", "point-1"))
+    assert await open_one(db, policies, report("r1", "point-1"))
 
     hazard = await repository.get(db, "r1")
     assert hazard is not None
@@ -97,12 +109,12 @@ async def test_a_report_before_any_copy_waits_and_is_assigned_when_it_arrives(
     db: AsyncDatabase[dict],
 ) -> None:
     policies = PolicyBook(db)
-    assert await opening.open_hazard(db, policies, report("r2", "point-2"))
+    assert await open_one(db, policies, report("r2", "point-2"))
     assert await state_of(db, "r2") == ("reported", None)
 
     await copy_point(db, "point-2")
-    assert await opening.assign_waiting(db, policies, "point-2", None) == ["r2"]
-    assert await opening.assign_waiting(db, policies, "point-2", None) == []  # once
+    assert await opening.assign_waiting(db, policies, fresh(db), "point-2", None) == ["r2"]
+    assert await opening.assign_waiting(db, policies, fresh(db), "point-2", None) == []  # once
 
     assert await state_of(db, "r2") == ("assigned", "张伟")
 
@@ -111,14 +123,14 @@ async def test_a_hazard_rejected_before_anyone_answered_stays_rejected(
     db: AsyncDatabase[dict],
 ) -> None:
     policies = PolicyBook(db)
-    assert await opening.open_hazard(db, policies, report("r6", "point-6"))
+    assert await open_one(db, policies, report("r6", "point-6"))
     # What a manager's rejection (判定不是隐患) leaves: rejected, still nobody assigned.
     await db[repository.COLLECTION].update_one(
         {"_id": "r6"}, {"$set": {"status": "rejected"}, "$inc": {"version": 1}}
     )
 
     await copy_point(db, "point-6")
-    assert await opening.assign_waiting(db, policies, "point-6", None) == []
+    assert await opening.assign_waiting(db, policies, fresh(db), "point-6", None) == []
     assert await state_of(db, "r6") == ("rejected", None)
 
 
@@ -142,12 +154,12 @@ async def test_a_vacant_grid_hands_its_hazards_to_the_head_above(
     await store_grid(db, "zone", ZONE_PATH, None)  # its assignments are still on their way
 
     # The zone's own head may yet be announced: the hazard waits rather than go above.
-    assert await opening.open_hazard(db, policies, report("r3", None))
+    assert await open_one(db, policies, report("r3", None))
     assert await state_of(db, "r3") == ("reported", None)
 
     # The zone has nobody (its 网格长 left): the school's head takes it, and says why.
     await store_grid(db, "zone", ZONE_PATH, [])
-    assert await opening.assign_waiting(db, policies, None, "zone") == ["r3"]
+    assert await opening.assign_waiting(db, policies, fresh(db), None, "zone") == ["r3"]
     hazard = await repository.get(db, "r3")
     assert hazard is not None
     assert (hazard["status"], hazard["assignee"]["name"]) == ("assigned", "陈校长")
@@ -158,7 +170,7 @@ async def test_a_vacant_grid_hands_its_hazards_to_the_head_above(
     assert hazard["accept_by"] is not None  # its deadlines run from now
 
     # A report there later is the school head's at once.
-    assert await opening.open_hazard(db, policies, report("r4", None))
+    assert await open_one(db, policies, report("r4", None))
     assert await state_of(db, "r4") == ("assigned", "陈校长")
 
 
@@ -169,13 +181,13 @@ async def test_a_head_named_above_reaches_hazards_waiting_in_vacant_grids_below(
     await store_grid(db, "county", "/county/", [])
     await store_grid(db, "school", SCHOOL_PATH, [])
     await store_grid(db, "zone", ZONE_PATH, [])
-    assert await opening.open_hazard(db, policies, report("r5", None))
+    assert await open_one(db, policies, report("r5", None))
     assert await state_of(db, "r5") == ("reported", None)  # nobody anywhere
 
     await places.store(
         db, places.GRIDS, "school", "assignments_version", 2, {"assignments": heads(PRINCIPAL)}
     )
-    assert await opening.assign_waiting(db, policies, None, "school") == ["r5"]
+    assert await opening.assign_waiting(db, policies, fresh(db), None, "school") == ["r5"]
     assert await state_of(db, "r5") == ("assigned", "陈校长")
 
 
@@ -192,8 +204,8 @@ async def test_outside_its_heads_time_slot_a_grid_is_answered_for_from_above(
     in_recess = report("r7", None).model_copy(
         update={"received_at": datetime(2026, 11, 23, 1, 40, tzinfo=UTC)}
     )
-    assert await opening.open_hazard(db, policies, in_recess)
-    assert await opening.open_hazard(db, policies, report("r8", None))
+    assert await open_one(db, policies, in_recess)
+    assert await open_one(db, policies, report("r8", None))
 
     assert await state_of(db, "r7") == ("assigned", "张伟")
     assert await state_of(db, "r8") == ("assigned", "陈校长")

@@ -30,11 +30,23 @@ async def get(db: AsyncDatabase[Document], claim_key: str) -> Document | None:
     return await db[COLLECTION].find_one({"_id": claim_key})
 
 
-async def take(db: AsyncDatabase[Document], claim_key: str, hazard_id: str, at: datetime) -> bool:
-    """Claim a free key for a new hazard; False if someone claimed it first."""
-    return await mongo.insert_once(
-        db[COLLECTION], {"_id": claim_key, "hazard_id": hazard_id, "claimed_at": at}
-    )
+async def get_many(db: AsyncDatabase[Document], claim_keys: list[str]) -> dict[str, Document]:
+    """Return the claims on these keys that exist, by key (one command)."""
+    if not claim_keys:
+        return {}
+    cursor = db[COLLECTION].find({"_id": {"$in": claim_keys}})
+    return {doc["_id"]: doc async for doc in cursor}
+
+
+def document(claim_key: str, hazard_id: str, at: datetime) -> Document:
+    """Return the claim of a key by a new hazard."""
+    return {"_id": claim_key, "hazard_id": hazard_id, "claimed_at": at}
+
+
+async def take_many(db: AsyncDatabase[Document], claims: list[Document]) -> set[str]:
+    """Take free keys for new hazards in one command; return the keys taken (a key someone
+    claimed first is not)."""
+    return await mongo.insert_missing(db[COLLECTION], claims)
 
 
 async def replace(

@@ -1,5 +1,6 @@
-"""Consumers of the case service: a report opens (or joins) a hazard; registry changes assign
-waiting ones; a merge tells the hazard merged into; an agency's disposition joins the timeline."""
+"""Consumers of the case service: reports open (or join) hazards, a batch at a time; registry
+changes assign waiting ones; a merge tells the hazard merged into; an agency's disposition
+joins the timeline."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import agency, opening, repository
+from services.hazard_cases.hazards import agency, arrivals, linked, opening, repository
 from services.hazard_cases.hazards.lifecycle import Action
 from services.hazard_cases.places import handlers as places
+from services.hazard_cases.places.cache import PlaceCopy
 from shared.events import AgencyDispositionRecorded, HazardTransitioned, ReportSubmitted
 from shared.messaging import Broker, Delivery
 from shared.outbox import OutboxRelay
+
+# Reports handled together: enough that a flood about one hazard costs a few writes per
+# hundred, few enough that one batch stays well under a second.
+REPORT_BATCH = 200
+REPORT_BATCH_WAIT_SECONDS = 0.02
 
 
 def subscribe(
@@ -25,27 +32,39 @@ def subscribe(
     duplicate_window: timedelta,
 ) -> None:
     """Register the case service's handlers on `broker`."""
+    copy = PlaceCopy(db)
 
-    async def on_report_submitted(event: ReportSubmitted, delivery: Delivery) -> None:
-        # Insert-or-nothing on the report id: a second delivery finds the hazard and stops.
-        written = await opening.handle_report(db, policies, event, duplicate_window)
-        if written is not None:
-            relay.notify(repository.COLLECTION, written)
+    async def on_reports(batch: list[tuple[ReportSubmitted, Delivery]]) -> None:
+        # Insert-or-nothing on the report ids: a second delivery finds its hazard and stops.
+        written = await arrivals.handle_reports(
+            db, policies, copy, [event for event, _ in batch], duplicate_window
+        )
+        for hazard_id in written.hazards:
+            relay.notify(repository.COLLECTION, hazard_id)
+        for report_id in written.linked:
+            relay.notify(linked.COLLECTION, report_id)
 
     async def retry_waiting(point_id: str | None, grid_id: str | None) -> None:
-        for hazard_id in await opening.assign_waiting(db, policies, point_id, grid_id):
+        for hazard_id in await opening.assign_waiting(db, policies, copy, point_id, grid_id):
             relay.notify(repository.COLLECTION, hazard_id)
 
     async def on_transitioned(event: HazardTransitioned, delivery: Delivery) -> None:
         if event.action == Action.MERGE and event.merged_into:
-            await opening.record_merge(db, event)
+            for report_id in await opening.record_merge(db, event):
+                relay.notify(linked.COLLECTION, report_id)
 
     async def on_disposition(event: AgencyDispositionRecorded, delivery: Delivery) -> None:
         # Guarded by the disposition's id: a second delivery appends nothing.
         if await agency.record_disposition(db, event):
             relay.notify(repository.COLLECTION, event.hazard_id)
 
-    broker.subscribe("open_hazards", [ReportSubmitted], on_report_submitted)
+    broker.subscribe_batches(
+        "open_hazards",
+        [ReportSubmitted],
+        on_reports,
+        max_batch=REPORT_BATCH,
+        max_wait_seconds=REPORT_BATCH_WAIT_SECONDS,
+    )
     broker.subscribe("merged_hazards", [HazardTransitioned], on_transitioned)
     broker.subscribe("agency_dispositions", [AgencyDispositionRecorded], on_disposition)
-    places.subscribe(broker, db, retry_waiting)
+    places.subscribe(broker, db, copy, retry_waiting)

@@ -27,9 +27,8 @@ REFUSED_FIELD = "refused_report_bodies"  # fingerprints refused on this hazard: 
 async def refuse_if_reused(
     db: AsyncDatabase[Document], hazard: Document, event: ReportSubmitted
 ) -> str | None:
-    """Refuse `event` if its id reached `hazard` before with another body (the hazard it opened
-    or the one it joined); return the hazard id written, None for a plain redelivery or a
-    refusal queued before."""
+    """Refuse `event` if its id opened `hazard` before with another body; return the hazard id
+    written, None for a plain redelivery or a refusal queued before."""
     if reused(first_fingerprint(hazard, event.report_id), event) and await refuse(
         db, hazard, event
     ):
@@ -37,12 +36,22 @@ async def refuse_if_reused(
     return None
 
 
+async def refuse_if_joined_reused(
+    db: AsyncDatabase[Document], joined: Document, event: ReportSubmitted
+) -> str | None:
+    """Refuse `event` if its id joined a hazard before with another body (`joined` is that
+    report's linked document); return the hazard id written, None otherwise."""
+    if not reused(joined.get("fingerprint"), event):
+        return None
+    hazard = await repository.get(db, joined["hazard_id"])
+    if hazard is not None and await refuse(db, hazard, event):
+        return str(hazard["_id"])
+    return None
+
+
 def first_fingerprint(hazard: Document, report_id: str) -> str | None:
-    """Return the body fingerprint stored for `report_id` on the hazard it opened or joined."""
-    if hazard["_id"] == report_id:
-        return hazard.get("report_fingerprint")
-    joined = [r for r in hazard.get("linked_reports", []) if r["report_id"] == report_id]
-    return joined[0].get("fingerprint") if joined else None
+    """Return the body fingerprint stored for the report that opened `hazard`."""
+    return hazard.get("report_fingerprint") if hazard["_id"] == report_id else None
 
 
 def reused(first: str | None, event: ReportSubmitted) -> bool:

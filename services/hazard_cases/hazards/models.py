@@ -26,6 +26,18 @@ class TimelineEntry(BaseModel):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class JoinedReport(BaseModel):
+    """A later report on the same point and category, joined to an open hazard (or a hazard
+    merged into it by a manager)."""
+
+    report_id: str
+    reporter: PersonRef
+    description: str
+    photo_ids: list[str] = Field(default_factory=list)
+    received_at: datetime
+    merged_by: PersonRef | None = Field(None, description="Who merged it in (null: it joined)")
+
+
 class HazardRead(BaseModel):
     """A hazard case."""
 
@@ -55,7 +67,12 @@ class HazardRead(BaseModel):
     escalated_to: PersonRef | None
     interim_measures: str | None
     extension_request: dict[str, Any] | None
-    linked_reports: list[dict[str, Any]] = Field(description="Later reports joined to this one")
+    linked_reports: list[dict[str, Any]] = Field(
+        description="Later reports joined to this one: the first and the latest five "
+        "(GET /v1/hazards/{id}/linked-reports lists every one)"
+    )
+    linked_count: int = Field(0, description="How many later reports joined this one")
+    linked_reporters_count: int = Field(0, description="How many people those reports came from")
     merged_into: str | None
     rejection_reason: str | None
     reopen_count: int

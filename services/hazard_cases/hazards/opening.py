@@ -1,8 +1,8 @@
-"""Opening hazards from reports, assigning them to whoever answered for the place at the time,
-and joining a repeated report to the hazard already open for the same point and category.
+"""Opening hazards from reports and assigning them to whoever answered for the place at the
+time (arrivals.py decides which reports open one, joining.py adds the others to it).
 
 Every change is one document write carrying its events in the outbox, and a hazard's id is its
-first report's id, so a report delivered twice opens (or joins) once.
+first report's id, so a report delivered twice opens once.
 
 A report answered 202 becomes a hazard whatever the registry's copy holds: when the data of its
 place cannot be read (saved by another service, and not this report's fault), the hazard opens
@@ -13,36 +13,29 @@ and parked. It is assigned once the place's data reads again.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import claims, escalation, key_reuse, repository
-from services.hazard_cases.hazards.lifecycle import OPEN_STATUSES
+from services.hazard_cases.hazards import escalation, joining, repository
 from services.hazard_cases.hazards.timeline import entry
-from services.hazard_cases.places import repository as places
+from services.hazard_cases.places.cache import PlaceCopy
 from shared.clock import utc_now
 from shared.events import (
     HazardAssigned,
     HazardOpened,
     HazardTransitioned,
     PersonRef,
-    ReportLinked,
     ReportSubmitted,
 )
-from shared.ids import derived_id
 from shared.outbox import new_outbox, push_outbox
 from shared.responsibility import Assignment, Calendar, GridOnPath, resolve
 from shared.vocabulary import GridLevel, HazardCategory, HazardStatus, RiskGrade
 
 Document = dict[str, Any]
-
-
-class TargetNotStoredYet(Exception):
-    """The open hazard a report should join is claimed but not written yet: retry shortly."""
 
 
 @dataclass(frozen=True)
@@ -68,11 +61,11 @@ def _assignments(doc: Document | None) -> list[Assignment] | None:
 
 
 async def who_answered(
-    db: AsyncDatabase[Document], point_id: str | None, grid_path: str, at: datetime
+    copy: PlaceCopy, point_id: str | None, grid_path: str, at: datetime
 ) -> WhoAnswers:
     """Return who answered for a point or grid at `at`, from this service's registry copy."""
-    point = await places.get(db, places.POINTS, point_id) if point_id else None
-    grid_docs = await places.grids_upward(db, grid_path)
+    point = await copy.point(point_id) if point_id else None
+    grid_docs = await copy.grids_upward(grid_path)
     try:
         grids_upward = [
             GridOnPath(
@@ -183,109 +176,13 @@ def _assigned_event(doc: Document, assignee: PersonRef, version: int) -> HazardA
     )
 
 
-async def handle_report(
-    db: AsyncDatabase[Document], policies: PolicyBook, event: ReportSubmitted, window: timedelta
-) -> str | None:
-    """Open a hazard for a report, or join it to the open one at its point; return the hazard
-    id written (None when a redelivery changed nothing). `window` is the service's default;
-    a county's policy may set its own."""
-    first = await repository.get(db, event.report_id)
-    if first is not None:  # opened before: a redelivery, or another body under a reused key
-        return await key_reuse.refuse_if_reused(db, first, event)
-    policy, _ = await policies.for_path(event.grid_path)
-    if policy.duplicate_window_hours is not None:
-        window = timedelta(hours=policy.duplicate_window_hours)
-    if event.point_id is None or not window:
-        return event.report_id if await open_hazard(db, policies, event) else None
-    key = claims.key(event.point_id, event.category)
-    while True:
-        claim = await claims.get(db, key)
-        if claim is None:
-            if await claims.take(db, key, event.report_id, event.received_at):
-                break
-            continue  # another report claimed it first: look again
-        holder = claim["hazard_id"]
-        if holder == event.report_id:
-            break  # ours, from an earlier attempt that stopped before the hazard was written
-        target = await repository.get(db, holder)
-        if target is None:
-            raise TargetNotStoredYet(holder)
-        open_now = HazardStatus(target["status"]) in OPEN_STATUSES
-        if open_now and target["reported_at"] >= event.received_at - window:
-            linked = await link_report(db, target, event)
-            if linked is None:
-                continue  # the hazard changed meanwhile: look again
-            if linked:
-                return str(target["_id"])
-            # Joined before: a redelivery, or another body under a reused key.
-            joined_to = await repository.get(db, target["_id"])
-            return await key_reuse.refuse_if_reused(db, joined_to, event) if joined_to else None
-        if await claims.replace(db, key, holder, event.report_id, event.received_at):
-            break
-    return event.report_id if await open_hazard(db, policies, event) else None
-
-
-async def link_report(
-    db: AsyncDatabase[Document], target: Document, event: ReportSubmitted
-) -> bool | None:
-    """Join a report to an open hazard; the reporter is told through ReportLinked.
-
-    Returns True when joined, False when it had been joined before, None when the hazard
-    changed meanwhile (look again).
-    """
-    version = target["version"] + 1
-    linked = ReportLinked(
-        event_id=derived_id("ReportLinked", event.report_id),
-        report_id=event.report_id,
-        hazard_id=target["_id"],
-        grid_path=target["grid_path"],
-        grid_id=target.get("grid_id"),
-        point_id=target.get("point_id"),
-        reporter=event.reporter,
-        description=event.description,
-        photo_ids=event.photo_ids,
-        hazard_status=HazardStatus(target["status"]),
-        version=version,
-    )
-    assignee = target.get("assignee")
-    update = {
-        "$set": {"version": version, "updated_at": utc_now()},
-        "$push": {
-            "linked_report_ids": event.report_id,
-            "linked_reporter_ids": event.reporter.person_id,
-            "linked_reports": {
-                "report_id": event.report_id,
-                "reporter": event.reporter.model_dump(),
-                "description": event.description,
-                "photo_ids": list(event.photo_ids),
-                "received_at": event.received_at,
-                "fingerprint": event.body_fingerprint,
-            },
-            "timeline": entry(
-                "report_linked",
-                f"{event.reporter.name} 再次上报同一隐患，已并入本隐患：{event.description}",
-                f"{event.reporter.name} reported the same hazard again; joined here",
-                actor=event.reporter,
-                responsible=PersonRef.model_validate(assignee) if assignee else None,
-                at=utc_now(),
-                details={"report_id": event.report_id},
-            ),
-            **push_outbox(linked)["$push"],
-        },
-    }
-    if await repository.link_if_new(db, target["_id"], target["version"], event.report_id, update):
-        return True
-    fresh = await repository.get(db, target["_id"])
-    if fresh is not None and event.report_id in fresh.get("linked_report_ids", []):
-        return False
-    return None
-
-
-async def open_hazard(
-    db: AsyncDatabase[Document], policies: PolicyBook, event: ReportSubmitted
-) -> bool:
-    """Open the hazard a report describes and assign it; False if it was opened before."""
-    answer = await who_answered(db, event.point_id, event.grid_path, event.received_at)
+async def new_hazard(
+    db: AsyncDatabase[Document], policies: PolicyBook, copy: PlaceCopy, event: ReportSubmitted
+) -> Document:
+    """Return the hazard a report opens, assigned to whoever answered for its place then
+    (unassigned if nobody is known yet), with its events in its outbox; not stored yet."""
+    del db  # everything it needs is in the registry copy and the policies
+    answer = await who_answered(copy, event.point_id, event.grid_path, event.received_at)
     point, assignee = answer.point, answer.assignee
     if not known_enough(event.point_id, point):
         assignee = None  # wait for the registry's copy; assign_waiting gives it to the right person
@@ -345,8 +242,12 @@ async def open_hazard(
         "reported_at": event.received_at,
         "submitted_at": event.submitted_at,
         "report_fingerprint": event.body_fingerprint,
-        "linked_report_ids": [],
+        "linked_count": 0,
+        "linked_reporters_count": 0,
+        "linked_first": [],
+        "linked_latest": [],
         "linked_reporter_ids": [],
+        "recent_link_ids": [],
         "place_problem": answer.problem,
         "flagged": answer.problem is not None,
     }
@@ -365,18 +266,13 @@ async def open_hazard(
             **new_outbox(*events),
         }
     )
-    if not await repository.insert_new(db, doc):
-        return False
-    if assignee is None:
-        # The registry's copy may have arrived between the read above and the insert; its
-        # handler then looked for waiting hazards before this one existed. Look again.
-        await assign_waiting(db, policies, hazard_id=event.report_id)
-    return True
+    return doc
 
 
 async def assign_waiting(
     db: AsyncDatabase[Document],
     policies: PolicyBook,
+    copy: PlaceCopy,
     point_id: str | None = None,
     grid_id: str | None = None,
     *,
@@ -389,7 +285,7 @@ async def assign_waiting(
     assigned = []
     waiting = await repository.waiting(db, point_id=point_id, grid_id=grid_id, hazard_id=hazard_id)
     for doc in waiting:
-        answer = await who_answered(db, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
+        answer = await who_answered(copy, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
         if answer.assignee is None or not known_enough(doc.get("point_id"), answer.point):
             continue  # still nobody, or the place's data still cannot be read
         point = answer.point or {}
@@ -434,31 +330,38 @@ def _grade(point: Document | None) -> RiskGrade | None:
         return None
 
 
-async def record_merge(db: AsyncDatabase[Document], event: HazardTransitioned) -> bool:
-    """Note on a hazard that another was merged into it (once); its reporter may then see it."""
+async def record_merge(db: AsyncDatabase[Document], event: HazardTransitioned) -> list[str]:
+    """Count a hazard merged into another as a report joined to it (once), and note it in the
+    target's timeline; its reporter may then see the target. Return the linked ids written."""
     assert event.merged_into is not None
+    target = await repository.get(db, event.merged_into)
+    if target is None:
+        return []
     reporter = event.reporter
-    update = {
-        "$set": {"updated_at": utc_now()},
-        "$inc": {"version": 1},
-        "$push": {
-            "linked_report_ids": event.hazard_id,
-            "linked_reporter_ids": reporter.person_id,
-            "linked_reports": {
-                "report_id": event.hazard_id,
-                "reporter": reporter.model_dump(),
-                "description": event.description,
-                "merged_by": event.actor.model_dump(),
-            },
-            "timeline": entry(
-                "merged_in",
-                f"{event.actor.name} 将 {reporter.name} 上报的隐患合并到本隐患：{event.description}",
-                f"{event.actor.name} merged {reporter.name}'s report into this hazard",
-                actor=event.actor,
-                responsible=None,
-                at=event.occurred_at,
-                details={"hazard_id": event.hazard_id},
-            ),
-        },
-    }
-    return await repository.link_once(db, event.merged_into, event.hazard_id, update)
+    as_report = ReportSubmitted(
+        event_id=event.event_id,
+        report_id=event.hazard_id,
+        point_id=target.get("point_id"),
+        grid_id=target.get("grid_id") or "",
+        grid_path=target["grid_path"],
+        category=event.category,
+        description=event.description,
+        location=None,
+        photo_ids=(),
+        reporter=reporter,
+        reporter_scope=(),
+        received_at=event.occurred_at,
+    )
+    note = entry(
+        "merged_in",
+        f"{event.actor.name} 将 {reporter.name} 上报的隐患合并到本隐患：{event.description}",
+        f"{event.actor.name} merged {reporter.name}'s report into this hazard",
+        actor=event.actor,
+        responsible=None,
+        at=event.occurred_at,
+        details={"hazard_id": event.hazard_id},
+    )
+    try:
+        return await joining.join(db, target, [as_report], merged_by=event.actor, note=note)
+    except joining.TargetClosed:
+        return []  # the target closed meanwhile: the merge stands, nothing more to count

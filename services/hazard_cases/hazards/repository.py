@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.hazard_cases.hazards.lifecycle import OPEN_STATUSES
 from shared import mongo
 from shared.vocabulary import HazardStatus
 
@@ -31,9 +33,35 @@ async def insert_new(db: AsyncDatabase[Document], doc: Document) -> bool:
     return await mongo.insert_once(db[COLLECTION], doc)
 
 
+async def insert_many_new(db: AsyncDatabase[Document], docs: list[Document]) -> set[str]:
+    """Store new hazards in one command; return the ids stored now (not redelivered ones)."""
+    return await mongo.insert_missing(db[COLLECTION], docs)
+
+
 async def get(db: AsyncDatabase[Document], hazard_id: str) -> Document | None:
     """Return one hazard, or None."""
     return await db[COLLECTION].find_one({"_id": hazard_id}, HIDDEN)
+
+
+async def get_many(db: AsyncDatabase[Document], ids: Iterable[str]) -> dict[str, Document]:
+    """Return the hazards with these ids that exist, by id (one command)."""
+    wanted = list(ids)
+    if not wanted:
+        return {}
+    return {doc["_id"]: doc async for doc in db[COLLECTION].find({"_id": {"$in": wanted}}, HIDDEN)}
+
+
+async def add_joins(
+    db: AsyncDatabase[Document], hazard_id: str, report_ids: list[str], update: Document
+) -> bool:
+    """Count joined reports in an open hazard's summary, unless one of them was counted before
+    (its id is among the hazard's recent joins); tell whether they were counted."""
+    open_now = [status.value for status in OPEN_STATUSES]
+    result = await db[COLLECTION].update_one(
+        {"_id": hazard_id, "status": {"$in": open_now}, "recent_link_ids": {"$nin": report_ids}},
+        update,
+    )
+    return result.modified_count == 1
 
 
 async def waiting(
@@ -83,16 +111,6 @@ async def due(db: AsyncDatabase[Document], now: datetime, limit: int) -> list[Do
     """Return hazards whose timer ran out by `now`, the most overdue first."""
     cursor = db[COLLECTION].find({"next_check_at": {"$lte": now}}, HIDDEN)
     return [doc async for doc in cursor.sort("next_check_at", 1).limit(limit)]
-
-
-async def link_if_new(
-    db: AsyncDatabase[Document], hazard_id: str, version: int, report_id: str, update: Document
-) -> bool:
-    """Apply a link update if the hazard is at `version` and the report is not linked yet."""
-    result = await db[COLLECTION].update_one(
-        {"_id": hazard_id, "version": version, "linked_report_ids": {"$ne": report_id}}, update
-    )
-    return result.modified_count == 1
 
 
 async def link_once(

@@ -14,6 +14,7 @@ from services.hazard_cases.hazards.models import (
     ActionBody,
     HazardPage,
     HazardRead,
+    JoinedReport,
 )
 from services.hazard_cases.hazards.repository import COLLECTION
 from shared.auth import CurrentUser
@@ -25,7 +26,10 @@ from shared.vocabulary import HazardStatus
 router = APIRouter(prefix="/v1/hazards", tags=["hazards"])
 
 ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "You may see the hazard but not take this action"},
+    403: {
+        "description": "Your role may never take this action (forbidden), or you may not take "
+        "it on this hazard: not the assignee, the rectifier's own work (not_this_person)"
+    },
     404: {"description": "No such hazard in your scope"},
     409: {"description": "The state does not allow it: the allowed actions are listed"},
 }
@@ -64,6 +68,26 @@ async def list_hazards(
 async def get_hazard(hazard_id: Id, principal: CurrentUser, db: Db) -> HazardRead:
     """Return a hazard you may see (404 otherwise)."""
     return await service.get_visible(db=db, principal=principal, hazard_id=hazard_id)
+
+
+@router.get(
+    "/{hazard_id}/linked-reports",
+    dependencies=[admit("hazards", "read")],
+    response_model=list[JoinedReport],
+    summary="Every report joined to a hazard, oldest first",
+)
+async def list_joined_reports(
+    hazard_id: Id,
+    principal: CurrentUser,
+    db: Db,
+    skip: Skip = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[JoinedReport]:
+    """Return a page of the reports joined to a hazard you may see (404 otherwise)."""
+    found = await service.joined_reports(
+        db=db, principal=principal, hazard_id=hazard_id, skip=skip, limit=limit
+    )
+    return [JoinedReport.model_validate(report) for report in found]
 
 
 @router.post(

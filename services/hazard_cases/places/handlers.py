@@ -8,6 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.places import repository as places
+from services.hazard_cases.places.cache import PlaceCopy
 from shared.events import AssignmentsChanged, CalendarChanged, GridChanged, RiskPointChanged
 from shared.messaging import Broker, Delivery
 
@@ -16,8 +17,19 @@ Document = dict[str, Any]
 Retry = Callable[[str | None, str | None], Awaitable[None]]
 
 
-def subscribe(broker: Broker, db: AsyncDatabase[Document], retry_waiting: Retry) -> None:
-    """Register the handlers that copy the registry's changes."""
+def subscribe(
+    broker: Broker, db: AsyncDatabase[Document], copy: PlaceCopy, retry_waiting: Retry
+) -> None:
+    """Register the handlers that copy the registry's changes (and forget what `copy` kept of
+    a place this process just changed)."""
+
+    async def store(
+        collection: str, key: str, version_field: str, version: int, fields: Document
+    ) -> bool:
+        stored = await places.store(db, collection, key, version_field, version, fields)
+        if stored:
+            copy.forget(collection, key)
+        return stored
 
     async def on_point_changed(event: RiskPointChanged, delivery: Delivery) -> None:
         fields = {
@@ -28,18 +40,18 @@ def subscribe(broker: Broker, db: AsyncDatabase[Document], retry_waiting: Retry)
             "grid_path": event.grid_path,
             "school_name": event.school_name,
         }
-        if await places.store(db, places.POINTS, event.point_id, "version", event.version, fields):
+        if await store(places.POINTS, event.point_id, "version", event.version, fields):
             await retry_waiting(event.point_id, None)
 
     async def on_grid_changed(event: GridChanged, delivery: Delivery) -> None:
         fields = {"name": event.name, "level": event.level.value, "grid_path": event.path}
-        await places.store(db, places.GRIDS, event.grid_id, "version", event.version, fields)
+        await store(places.GRIDS, event.grid_id, "version", event.version, fields)
 
     async def on_assignments_changed(event: AssignmentsChanged, delivery: Delivery) -> None:
         collection = places.POINTS if event.target_kind == "point" else places.GRIDS
         fields = {"assignments": [a.model_dump(mode="json") for a in event.assignments]}
-        stored = await places.store(
-            db, collection, event.target_id, "assignments_version", event.version, fields
+        stored = await store(
+            collection, event.target_id, "assignments_version", event.version, fields
         )
         if stored:
             point_id = event.target_id if event.target_kind == "point" else None
@@ -48,8 +60,7 @@ def subscribe(broker: Broker, db: AsyncDatabase[Document], retry_waiting: Retry)
 
     async def on_calendar_changed(event: CalendarChanged, delivery: Delivery) -> None:
         calendar = event.calendar.model_dump(mode="json") if event.calendar else None
-        stored = await places.store(
-            db,
+        stored = await store(
             places.GRIDS,
             event.grid_id,
             "calendar_version",
