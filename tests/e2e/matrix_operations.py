@@ -242,6 +242,7 @@ PERIOD = {"grid_id": "{grid}", "from": "{month}", "to": "{month}"}
 CASES = [
     Op("hazard_cases", "GET /v1/hazards", None, "/v1/hazards"),
     Op("hazard_cases", "GET /v1/hazards/{hazard_id}", "zone", "/v1/hazards/{hazard}"),
+    Op("hazard_cases", "GET /v1/hazards/{hazard_id}/linked-reports", "zone", "/v1/hazards/{hazard}/linked-reports"),
     *(
         Op("hazard_cases", "POST /v1/hazards/{hazard_id}/actions", "zone", "/v1/hazards/{hazard}/actions", json={"action": action, **body}, action=action, late=True)
         for action, body in ACTIONS.items()
