@@ -18,7 +18,7 @@ import pytest
 from tests.support.platform import Platform, running_platform
 
 ROOT = Path(__file__).resolve().parent.parent
-TIERS = ("unit", "integration", "e2e", "browser", "static")
+TIERS = ("unit", "integration", "e2e", "browser", "static", "fuzz")
 
 
 def _load_infra_env() -> None:
