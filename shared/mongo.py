@@ -90,6 +90,22 @@ async def insert_missing(
     return {str(doc["_id"]) for n, doc in enumerate(docs) if n not in failed}
 
 
+# Statements per bulk write command: FerretDB holds a pooled connection per statement until the
+# command ends (our local build frees them as it goes; see deploy/local's patch), so a burst
+# is sent as several commands of this size.
+BULK_STATEMENTS = 50
+
+
+async def bulk_write_in_parts(
+    collection: AsyncCollection[Document], operations: Sequence[Any]
+) -> None:
+    """Send write operations (UpdateOne, ...) unordered, `BULK_STATEMENTS` per command."""
+    for start in range(0, len(operations), BULK_STATEMENTS):
+        await collection.bulk_write(
+            list(operations[start : start + BULK_STATEMENTS]), ordered=False
+        )
+
+
 async def replace_if_newer(collection: AsyncCollection[Document], doc: Document) -> bool:
     """Store `doc` (which has `_id` and `version`) unless that version or a newer one is there.
 

@@ -19,8 +19,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from shared import mongo
 from shared.clock import utc_now
 from shared.events.base import Event
 from shared.messaging.broker import Broker, EncodedEvent, PublishFailed, encode_event
@@ -110,22 +112,33 @@ class OutboxRelay:
 
     async def relay_document(self, collection: str, doc_id: Any) -> int:
         """Publish the outbox of one document in order; return how many events went out."""
-        key = (collection, doc_id)
-        if key in self._busy:
-            # Events may have been added after the running relay read the document: it goes
-            # round once more instead of this call being lost.
-            self._again.add(key)
-            return 0
-        self._busy.add(key)
+        return await self.relay_documents(collection, [doc_id])
+
+    async def relay_documents(self, collection: str, doc_ids: Sequence[Any]) -> int:
+        """Publish the outboxes of documents of one collection, each in its order, reading and
+        clearing them together (one command each way); return how many events went out."""
+        mine = []
+        for doc_id in dict.fromkeys(doc_ids):
+            key = (collection, doc_id)
+            if key in self._busy:
+                # Events may have been added after the running relay read the document: it
+                # goes round once more instead of this call being lost.
+                self._again.add(key)
+            else:
+                self._busy.add(key)
+                mine.append(doc_id)
         relayed = 0
         try:
-            while True:
-                self._again.discard(key)
-                relayed += await self._relay(self.collections[collection], doc_id)
-                if key not in self._again:
-                    return relayed
+            todo = mine
+            while todo:
+                for doc_id in todo:
+                    self._again.discard((collection, doc_id))
+                relayed += await self._relay(self.collections[collection], todo)
+                todo = [doc_id for doc_id in todo if (collection, doc_id) in self._again]
         finally:
-            self._busy.discard(key)
+            for doc_id in mine:
+                self._busy.discard((collection, doc_id))
+        return relayed
 
     async def sweep_once(self) -> int:
         """Relay every document that still has events waiting; return how many events went out."""
@@ -134,37 +147,57 @@ class OutboxRelay:
             cursor = collection.find(
                 {f"{OUTBOX_FIELD}.0": {"$exists": True}}, {"_id": 1}, limit=self.batch
             )
-            async for doc in cursor:
-                total += await self.relay_document(name, doc["_id"])
+            total += await self.relay_documents(name, [doc["_id"] async for doc in cursor])
         return total
 
-    async def _relay(self, collection: AsyncCollection[dict[str, Any]], doc_id: Any) -> int:
-        doc = await collection.find_one({"_id": doc_id}, {OUTBOX_FIELD: 1})
-        entries = (doc or {}).get(OUTBOX_FIELD) or []
+    async def _relay(
+        self, collection: AsyncCollection[dict[str, Any]], doc_ids: Sequence[Any]
+    ) -> int:
+        cursor = collection.find({"_id": {"$in": list(doc_ids)}}, {OUTBOX_FIELD: 1})
+        docs = [doc async for doc in cursor if doc.get(OUTBOX_FIELD)]
+        # Each document's events in order; documents side by side, awaiting confirms together.
+        published = await asyncio.gather(*(self._publish(doc) for doc in docs))
+        done = [
+            UpdateOne({"_id": doc["_id"]}, {"$pullAll": {OUTBOX_FIELD: entries}})
+            for doc, entries in zip(docs, published, strict=True)
+            if entries
+        ]
+        if done:
+            # $pullAll with the entries exactly as read: FerretDB v1 ignores $pull conditions
+            # on array elements (it only removes exact matches), and this works on both.
+            await mongo.bulk_write_in_parts(collection, done)
+        count = sum(len(entries) for entries in published)
+        self._relayed.labels(collection.name).inc(count)
+        return count
+
+    async def _publish(self, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """Publish a document's outbox in order; return the entries the broker confirmed."""
         published: list[dict[str, Any]] = []
         try:
-            for entry in entries:
+            for entry in doc[OUTBOX_FIELD]:
                 await self.broker.publish_encoded(_decode(entry))
                 published.append(entry)
         except PublishFailed:
             self._failures.inc()
-            log.warning("outbox publish failed; will retry", extra={"doc_id": str(doc_id)})
-        if published:
-            # $pullAll with the entries exactly as read: FerretDB v1 ignores $pull conditions
-            # on array elements (it only removes exact matches), and this works on both.
-            await collection.update_one({"_id": doc_id}, {"$pullAll": {OUTBOX_FIELD: published}})
-            self._relayed.labels(collection.name).inc(len(published))
-        return len(published)
+            log.warning("outbox publish failed; will retry", extra={"doc_id": str(doc["_id"])})
+        return published
 
     async def _worker(self) -> None:
         while True:
-            collection, doc_id = await self._pending.get()
-            try:
-                await self.relay_document(collection, doc_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox relay failed; the sweep will retry")
+            # What was asked for meanwhile goes together: a burst of writes costs a few reads.
+            asked = [await self._pending.get()]
+            while len(asked) < self.batch and not self._pending.empty():
+                asked.append(self._pending.get_nowait())
+            by_collection: dict[str, list[Any]] = {}
+            for collection, doc_id in asked:
+                by_collection.setdefault(collection, []).append(doc_id)
+            for collection, doc_ids in by_collection.items():
+                try:
+                    await self.relay_documents(collection, doc_ids)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("outbox relay failed; the sweep will retry")
 
     async def _sweeper(self) -> None:
         while True:

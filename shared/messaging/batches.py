@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from aio_pika.abc import AbstractIncomingMessage
@@ -28,7 +29,11 @@ class BatchCollector:
             raise ValueError("a batch holds at least one message")
         self.max_batch = max_batch
         self.max_wait_seconds = max_wait_seconds
-        self._arrived: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        # A deque and two signals, not an asyncio.Queue read under a timeout: on Python 3.11 a
+        # get cancelled by its timeout can lose the item it had just taken.
+        self._arrived: deque[AbstractIncomingMessage] = deque()
+        self._some = asyncio.Event()
+        self._full = asyncio.Event()
         self._sink: BatchSink | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -38,7 +43,10 @@ class BatchCollector:
 
     def add(self, message: AbstractIncomingMessage) -> None:
         """Take a message that just arrived."""
-        self._arrived.put_nowait(message)
+        self._arrived.append(message)
+        self._some.set()
+        if len(self._arrived) >= self.max_batch:
+            self._full.set()
 
     def start(self) -> None:
         """Start handing batches on (until the process stops)."""
@@ -56,21 +64,17 @@ class BatchCollector:
 
     async def _run(self) -> None:
         assert self._sink is not None, "bind() first"
-        loop = asyncio.get_running_loop()
         while True:
-            batch = [await self._arrived.get()]
-            deadline = loop.time() + self.max_wait_seconds
-            while len(batch) < self.max_batch:
-                if not self._arrived.empty():
-                    batch.append(self._arrived.get_nowait())
-                    continue
-                left = deadline - loop.time()
-                if left <= 0:
-                    break
-                try:
-                    batch.append(await asyncio.wait_for(self._arrived.get(), left))
-                except TimeoutError:
-                    break
+            await self._some.wait()
+            if len(self._arrived) < self.max_batch:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.max_wait_seconds)
+            batch = [
+                self._arrived.popleft() for _ in range(min(self.max_batch, len(self._arrived)))
+            ]
+            if not self._arrived:
+                self._some.clear()
             try:
                 await self._sink(batch)
             except Exception:  # the sink settles every message itself; this is a bug

@@ -99,6 +99,9 @@ async def handle_reports(
         fresh.extend(reports)  # their hazard is gone or closed: placed afresh
     plan = await _plan(db, policies, fresh, default_window)
     await _claim(db, plan)
+    await copy.preload(
+        [e.point_id for e in plan.openers if e.point_id], [e.grid_path for e in plan.openers]
+    )
     for event in plan.openers:
         doc = await opening.new_hazard(db, policies, copy, event)
         plan.targets[event.report_id] = doc

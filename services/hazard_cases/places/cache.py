@@ -41,6 +41,28 @@ class PlaceCopy:
         self._kept[(collection, key)] = (now, doc)
         return doc
 
+    async def preload(self, point_ids: list[str], grid_paths: list[str]) -> None:
+        """Read in one command per collection the points and grids not remembered yet (the
+        places of a batch of reports)."""
+        wanted = {
+            places.POINTS: set(point_ids),
+            places.GRIDS: {g for path in grid_paths for g in path.split("/") if g},
+        }
+        now = time.monotonic()
+        for collection, keys in wanted.items():
+            stale = [k for k in keys if not self._fresh((collection, k), now)]
+            if not stale:
+                continue
+            found = await places.get_many(self.db, collection, stale)
+            if len(self._kept) + len(stale) >= MAX_ENTRIES:
+                self._kept.clear()
+            for key in stale:
+                self._kept[(collection, key)] = (now, found.get(key))
+
+    def _fresh(self, entry: tuple[str, str], now: float) -> bool:
+        kept = self._kept.get(entry)
+        return kept is not None and now - kept[0] < self.ttl_seconds
+
     async def point(self, point_id: str) -> Document | None:
         """Return a point of the copy."""
         return await self.get(places.POINTS, point_id)

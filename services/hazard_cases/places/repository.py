@@ -34,6 +34,15 @@ async def get(db: AsyncDatabase[Document], collection: str, key: str) -> Documen
     return await db[collection].find_one({"_id": key})
 
 
+async def get_many(
+    db: AsyncDatabase[Document], collection: str, keys: list[str]
+) -> dict[str, Document]:
+    """Return the copies with these ids that exist, by id (one command)."""
+    if not keys:
+        return {}
+    return {doc["_id"]: doc async for doc in db[collection].find({"_id": {"$in": keys}})}
+
+
 async def grids_upward(db: AsyncDatabase[Document], grid_path: str) -> list[Document]:
     """Return the copies of the grids of a path, nearest first (missing ones left out)."""
     ids = [part for part in reversed(grid_path.split("/")) if part]

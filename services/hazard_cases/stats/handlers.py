@@ -18,10 +18,10 @@ FigureEvent = HazardOpened | HazardAssigned | HazardTransitioned
 def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register the figures' handler on `broker`."""
 
-    async def on_hazard_changed(event: FigureEvent, delivery: Delivery) -> None:
+    async def on_hazards_changed(batch: list[tuple[FigureEvent, Delivery]]) -> None:
         # The refresh reads the hazard as it is then: a late or repeated event only re-marks it.
-        await repository.mark(db, event.hazard_id, utc_now())
+        await repository.mark(db, [event.hazard_id for event, _ in batch], utc_now())
 
-    broker.subscribe(
-        "figures", [HazardOpened, HazardAssigned, HazardTransitioned], on_hazard_changed
+    broker.subscribe_batches(
+        "figures", [HazardOpened, HazardAssigned, HazardTransitioned], on_hazards_changed
     )

@@ -10,13 +10,16 @@ parent's cell. Events may come twice or out of order; nothing is counted twice.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReturnDocument
+from pymongo import ReturnDocument, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from shared import mongo
 
 FACTS = "stat_facts"
 CELLS = "stat_cells"
@@ -31,9 +34,13 @@ def cell_id(grid_id: str, period: str) -> str:
     return f"{grid_id}|{period}"
 
 
-async def mark(db: AsyncDatabase[Document], hazard_id: str, at: datetime) -> None:
-    """Remember that a hazard changed (one write; a burst of changes is refreshed once)."""
-    await db[MARKS].update_one({"_id": hazard_id}, {"$set": {"at": at}}, upsert=True)
+async def mark(db: AsyncDatabase[Document], hazard_ids: Iterable[str], at: datetime) -> None:
+    """Remember that hazards changed (one command; a burst of changes is refreshed once)."""
+    marks = [
+        UpdateOne({"_id": hazard_id}, {"$set": {"at": at}}, upsert=True)
+        for hazard_id in dict.fromkeys(hazard_ids)
+    ]
+    await mongo.bulk_write_in_parts(db[MARKS], marks)
 
 
 async def marked(db: AsyncDatabase[Document], limit: int) -> list[Document]:
