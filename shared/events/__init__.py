@@ -1,6 +1,6 @@
 """The event catalogue: every event type in Xiaoan, declared once and imported by both sides."""
 
-from shared.events.agency import AgencyDispositionRecorded
+from shared.events.agency import AgencyDispositionRecorded, HazardReferred
 from shared.events.base import (
     CATALOGUE,
     CLOUDEVENTS_CONTENT_TYPE,
@@ -60,6 +60,7 @@ __all__ = [
     "HazardAssigned",
     "HazardEscalated",
     "HazardOpened",
+    "HazardReferred",
     "HazardTransitioned",
     "HealthCheckSession",
     "HealthCheckSubmitted",

@@ -26,3 +26,13 @@ class AgencyDispositionRecorded(Event, routing_key="agency_integration.dispositi
     officer: str | None = Field(None, description="The officer's name or unit, as written")
     reference: str | None = Field(None, description="The agency's own number, e.g. 警情编号")
     recorded_by: PersonRef = Field(description="The agency account that recorded it")
+
+
+class HazardReferred(Event, routing_key="agency_integration.referral.created"):
+    """A hazard was referred to an agency (its category and area concern it): the agency's
+    liaisons may now see it, within their log-in's subtree, and answer it."""
+
+    referral_id: str = Field(description="One per hazard and agency; the same on redelivery")
+    hazard_id: str
+    agency_id: str
+    grid_path: str = Field(description="Materialized path of the hazard's grid, for scope checks")
