@@ -4,9 +4,11 @@ Phones upload photos straight to S3 through short-lived POST policies; the servi
 arrived (size, magic bytes, pixel count from the header), serves only a re-encoded copy without
 metadata, at most `MEDIA_STORAGE_MAX_EDGE_PX` on its long side, and announces the outcome
 (MediaStored, MediaRejected). Images are decoded in decoder processes of its own
-(`media/worker.py`), one at a time by default, so that its memory stays bounded and returns. It hears of the hazard a
-report opened or joined (HazardOpened, ReportLinked) to let the managers of that grid see the
-report's photos.
+(`media/worker.py`), one at a time by default, so that its memory stays bounded and returns.
+A photo is shown to its uploader and to whoever may see the hazard it is attached to: the
+service keeps its own copy of what decides that (`hazards/`: where each hazard lies, who
+reported, joined or must rectify it, the agencies it was referred to), from the case service's
+and agency integration's events.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.media_storage.config import Settings
+from services.media_storage.hazards import handlers as hazard_handlers
 from services.media_storage.media import handlers, service
 from services.media_storage.media import repository as media
 from services.media_storage.media.decoder import return_freed_buffers
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.register_metrics(runtime.metrics)
             await runtime.start_outbox_relay(app, [media.COLLECTION])
             handlers.subscribe(runtime.broker, runtime.db)
+            hazard_handlers.subscribe(runtime.broker, runtime.db)
             await runtime.broker.start_consuming()
             runtime.mark_ready(app)
             try:

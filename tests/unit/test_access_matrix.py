@@ -23,10 +23,8 @@ SERVICES = (
     "notifications",
     "agency_integration",
     "command_centre",
+    "media_storage",
 )
-# Media storage is being reworked elsewhere: its rows are in the README's matrix, and it gets
-# its access table (and leaves this list) when that work lands.
-NOT_YET = ("media_storage",)
 # Every service's operational endpoints (shared/observability/health.py), outside the matrix.
 OPERATIONS = {"GET /healthz", "GET /readyz", "GET /metrics"}
 
@@ -103,7 +101,7 @@ def test_every_row_is_used_where_it_says(name: str, monkeypatch: pytest.MonkeyPa
 
 def test_the_readme_matrix_is_the_access_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     written = readme_rows()
-    assert {row.service for row in written} == {*SERVICES, *NOT_YET}
+    assert {row.service for row in written} == set(SERVICES)
     in_readme = {(r.service, r.resource, r.action): r for r in written if r.service in SERVICES}
     assert len(in_readme) == len([r for r in written if r.service in SERVICES]), "a row twice"
     in_code = {
@@ -122,9 +120,3 @@ def test_the_readme_matrix_is_the_access_tables(monkeypatch: pytest.MonkeyPatch)
 def test_every_column_of_the_readme_matrix_is_a_caller() -> None:
     assert sorted(HEADERS.values()) == sorted(COLUMNS)
     assert readme_rows(), "the README has no matrix"
-
-
-def test_media_storage_rows_are_in_the_readme_until_it_has_its_table() -> None:
-    media = {(r.resource, r.action): r.granted for r in readme_rows() if r.service in NOT_YET}
-    staff = frozenset({"county_operator", "school_head", "teacher"})
-    assert media == {("photos", "upload"): staff, ("photos", "view"): staff}

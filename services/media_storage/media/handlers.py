@@ -1,5 +1,10 @@
 """Consumers of media storage: a report that opened or joined a hazard, or a rectification,
-makes its photos visible in its grid."""
+attaches its photos to that hazard, and tells media storage's copy of the hazard (hazards/)
+who reported, joined or must rectify it.
+
+The queue names predate the copy and are kept: a queue renamed would leave the old one bound
+and filling on the broker.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.media_storage.hazards import service as hazards
 from services.media_storage.media import service
 from shared.events import HazardOpened, HazardTransitioned, ReportLinked
 from shared.messaging import Broker, Delivery
@@ -16,11 +22,16 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register media storage's handlers on `broker`."""
 
     async def on_report_filed(event: HazardOpened | ReportLinked, delivery: Delivery) -> None:
-        # Setting the same report fields again changes nothing: redelivery is harmless.
+        # Each write sets the same values again on redelivery: it changes nothing.
+        if isinstance(event, HazardOpened):
+            await hazards.record_opened(db, event)
+        else:
+            await hazards.record_linked(db, event)
         if event.photo_ids:
             await service.attach_report(db, event)
 
     async def on_hazard_step(event: HazardTransitioned, delivery: Delivery) -> None:
+        await hazards.record_step(db, event)
         if event.photo_ids:
             await service.attach_evidence(db, event)
 

@@ -101,6 +101,11 @@ class MediaRead(BaseModel):
     height: int | None = None
     owner_id: str
     report_id: str | None = Field(None, description="The report the photo was attached to")
+    hazard_id: str | None = Field(
+        None,
+        description="The hazard it belongs to (the one its report opened or joined, or whose "
+        "rectification it proves): who may see that hazard may see the photo",
+    )
     created_at: datetime
     stored_at: datetime | None = None
     rejection: Rejection | None = None

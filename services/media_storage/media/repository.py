@@ -38,14 +38,15 @@ async def leave_pending(db: AsyncDatabase[Document], media_id: str, update: Docu
 
 
 async def attach(
-    db: AsyncDatabase[Document], media_id: str, *, owner_id: str, report_id: str, fields: Document
+    db: AsyncDatabase[Document], media_id: str, *, owner_id: str, report_id: str, hazard_id: str
 ) -> bool:
-    """Record the report a photo belongs to, if it is the owner's and in no other report.
+    """Record the report and hazard a photo belongs to, if it is the owner's and in no other
+    report.
 
-    Touches only the report fields, so it commutes with the confirm (before or after it).
+    Touches only these fields, so it commutes with the confirm (before or after it).
     """
     result = await db[COLLECTION].update_one(
         {"_id": media_id, "owner_id": owner_id, "report_id": {"$in": [None, report_id]}},
-        {"$set": {"report_id": report_id, **fields}},
+        {"$set": {"report_id": report_id, "hazard_id": hazard_id}},
     )
     return result.matched_count == 1

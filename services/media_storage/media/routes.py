@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.media_storage.access import admit
 from services.media_storage.dependencies import ImageWorkerDep, Metrics, SettingsDep, Store
 from services.media_storage.media import service
 from services.media_storage.media.models import MediaRead, MediaStatus, UploadRequest, UploadSlot
@@ -16,7 +17,13 @@ from shared.idempotency import IdempotencyKeyHeader
 router = APIRouter(prefix="/v1", tags=["media"])
 
 
-@router.post("/uploads", status_code=201, response_model=UploadSlot, summary="Get an upload slot")
+@router.post(
+    "/uploads",
+    dependencies=[admit("photos", "upload")],
+    status_code=201,
+    response_model=UploadSlot,
+    summary="Get an upload slot",
+)
 async def request_upload(
     request: Request,
     upload: UploadRequest,
@@ -47,6 +54,7 @@ async def request_upload(
 
 @router.post(
     "/media/{media_id}/confirm",
+    dependencies=[admit("photos", "upload")],
     response_model=MediaRead,
     summary="Check an upload and store or reject it (idempotent)",
     responses={409: {"description": "Nothing uploaded yet / 尚未上传"}},
@@ -84,11 +92,20 @@ async def confirm_upload(
     return media
 
 
-@router.get("/media/{media_id}", response_model=MediaRead, summary="A photo and short-lived URLs")
+@router.get(
+    "/media/{media_id}",
+    dependencies=[admit("photos", "view")],
+    response_model=MediaRead,
+    summary="A photo and short-lived URLs",
+)
 async def view_media(
     media_id: str, principal: CurrentUser, db: Db, store: Store, settings: SettingsDep
 ) -> MediaRead:
-    """Return a photo to its owner, or to anyone whose scope covers its report's grid (else 404)."""
+    """Return a photo to its owner, or to whoever may see the hazard it belongs to (else 404).
+
+    That is: managers whose subtree holds the hazard; teachers who reported it, joined it or
+    must rectify it now; liaisons of an agency it was referred to, inside their subtree.
+    """
     return await service.view(
         db=db, store=store, settings=settings, principal=principal, media_id=media_id
     )

@@ -1,10 +1,13 @@
-"""Upload slots, checking uploads, short-lived viewing URLs, and photos joining their reports.
+"""Upload slots, checking uploads, short-lived viewing URLs, and photos joining their hazards.
 
 The phone uploads straight to S3 through a POST policy (S3 itself enforces the exact key, the
 type and at most the declared size); nothing is served until `confirm` has checked what arrived
 (exactly the declared size, then the checks of `checks.py`), written a clean copy and a
 thumbnail under their own keys and deleted the upload (it carries the GPS).
 Each media document moves pending → stored or rejected once, in one write carrying its event.
+A photo is seen by its uploader and, once attached to a hazard (with the report that opened or
+joined it, or as evidence of its rectification), by whoever may see that hazard
+(hazards/visibility.py).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from prometheus_client import Counter
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.media_storage.config import Settings
+from services.media_storage.hazards import visibility
 from services.media_storage.media import repository
 from services.media_storage.media.checks import REASON_TEXT, Rejected, RejectReason
 from services.media_storage.media.images import EXTENSION, THUMBNAIL_TYPE, CleanImage
@@ -283,14 +287,12 @@ async def view(
     principal: Principal,
     media_id: str,
 ) -> MediaRead:
-    """Return a photo to its owner or to whoever's scope covers its report; else 404.
+    """Return a photo to its owner, or to whoever may see the hazard it is attached to; else 404.
 
     Only a stored photo gets URLs (image and thumbnail), valid for `view_url_seconds`.
     """
     doc = await repository.get(db, media_id)
-    if doc is None or not (
-        doc["owner_id"] == principal.user_id or principal.covers(doc.get("grid_path"))
-    ):
+    if doc is None or not await _may_view(db, principal, doc):
         raise not_found("照片", "Media")
     if doc["status"] != MediaStatus.STORED:
         return _to_read(doc)
@@ -306,10 +308,19 @@ async def view(
     )
 
 
+async def _may_view(db: AsyncDatabase[Document], principal: Principal, doc: Document) -> bool:
+    """Tell whether the caller may view a photo: its owner always; anyone else once it is
+    attached to a hazard they may see."""
+    if doc["owner_id"] == principal.user_id:
+        return True
+    hazard_id = doc.get("hazard_id")
+    return hazard_id is not None and await visibility.can_see(db, principal, hazard_id)
+
+
 async def attach_report(
     db: AsyncDatabase[Document], event: HazardOpened | ReportLinked
 ) -> list[str]:
-    """Record on each photo of a report the report and its grid; return the ids attached.
+    """Record on each photo of a report the report and its hazard; return the ids attached.
 
     A report's photos are learnt from the case service (the hazard it opened, or the open
     hazard it joined), so the front door's publish feeds a single queue. Only the reporter's
@@ -323,11 +334,7 @@ async def attach_report(
             media_id,
             owner_id=event.reporter.person_id,
             report_id=event.report_id,
-            fields={
-                "grid_path": event.grid_path,
-                "grid_id": event.grid_id,
-                "point_id": event.point_id,
-            },
+            hazard_id=event.hazard_id,
         )
         if joined:
             attached.append(media_id)
@@ -340,7 +347,8 @@ async def attach_report(
 
 
 async def attach_evidence(db: AsyncDatabase[Document], event: HazardTransitioned) -> list[str]:
-    """Record on rectification photos the hazard they prove fixed, so its managers may view them.
+    """Record on rectification photos the hazard they prove fixed, so those who may see it
+    view them.
 
     Only the rectifier's own photos join, each to one hazard.
     """
@@ -351,7 +359,7 @@ async def attach_evidence(db: AsyncDatabase[Document], event: HazardTransitioned
             media_id,
             owner_id=event.actor.person_id,
             report_id=event.hazard_id,
-            fields={"grid_path": event.grid_path},
+            hazard_id=event.hazard_id,
         ):
             attached.append(media_id)
     return attached
@@ -373,6 +381,7 @@ def _to_read(doc: Document, urls: tuple[str, str, datetime] | None = None) -> Me
         height=doc.get("height"),
         owner_id=doc["owner_id"],
         report_id=doc.get("report_id"),
+        hazard_id=doc.get("hazard_id"),
         created_at=doc["created_at"],
         stored_at=doc.get("stored_at"),
         rejection=rejection,
