@@ -2,8 +2,9 @@
 
 Refers each new hazard to every agency subscribed to its category in its area, queues a
 delivery to those with a webhook, and sends it signed per the Standard Webhooks spec, retrying
-with back-off. Agencies answer back with dispositions, published through the outbox kept in
-each referral.
+with back-off. Each referral is announced (HazardReferred, so that media storage shows the
+agency the hazard's photos), and agencies answer back with dispositions, both published through
+the outbox kept in each referral.
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             httpx.AsyncClient(follow_redirects=False, trust_env=False) as client,
             open_runtime(app, settings, indexes=INDEXES) as runtime,
         ):
-            await runtime.start_outbox_relay(app, [referrals.COLLECTION])
+            relay = await runtime.start_outbox_relay(app, [referrals.COLLECTION])
             if settings.demo_data:
                 await seed_demo(runtime.db)
-            handlers.subscribe(runtime.broker, runtime.db)
+            handlers.subscribe(runtime.broker, runtime.db, relay)
             await runtime.broker.start_consuming()
             worker = DeliveryWorker(
                 runtime.db,

@@ -3,6 +3,7 @@ referral, and appended to the hazard's timeline once however often the event is 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -15,6 +16,7 @@ from shared.events import (
     AgencyAnswerNoted,
     AgencyDispositionRecorded,
     HazardOpened,
+    HazardReferred,
     PersonRef,
 )
 from shared.messaging import Broker, Delivery
@@ -71,13 +73,25 @@ async def test_a_hazard_is_referred_once_to_each_agency_it_concerns(
             {"_id": "elsewhere", "name": "东关派出所", "area_path": "/d/", **area},
         ]
     )
-    assert await refer_hazard(db, opened("h1")) == 1
-    assert await refer_hazard(db, opened("h1")) == 0  # a redelivered HazardOpened
-    assert await refer_hazard(db, opened("h2", category="fire")) == 0
+    referral_id = referrals.referral_id("police", "h1")
+    assert await refer_hazard(db, opened("h1")) == [referral_id]
+    assert await refer_hazard(db, opened("h1")) == []  # a redelivered HazardOpened
+    assert await refer_hazard(db, opened("h2", category="fire")) == []
     referral = await referrals.get(db, "police", "h1")
     assert referral is not None
     assert (referral["agency_name"], referral["grid_path"]) == ("城关派出所", "/c/s/g/")
     assert await referrals.get(db, "elsewhere", "h1") is None
+    # The referral is announced, in the same write, once.
+    stored = await db[referrals.COLLECTION].find_one({"_id": referral_id})
+    (entry,) = stored["outbox"]
+    assert entry["routing_key"] == HazardReferred.routing_key
+    announced = json.loads(entry["body"])["data"]
+    assert announced == {
+        "referral_id": referral_id,
+        "hazard_id": "h1",
+        "agency_id": "police",
+        "grid_path": "/c/s/g/",
+    }
 
 
 async def test_a_referral_holds_a_bounded_number_of_dispositions(db: AsyncDatabase[dict]) -> None:

@@ -7,17 +7,21 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.agency_integration.deliveries import service
+from services.agency_integration.referrals import repository as referral_documents
 from services.agency_integration.referrals import service as referrals
 from shared.events import HazardOpened
 from shared.messaging import Broker, Delivery
+from shared.outbox import OutboxRelay
 
 
-def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
+def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]], relay: OutboxRelay) -> None:
     """Register the agency handlers on `broker`."""
 
     async def on_hazard_opened(event: HazardOpened, delivery: Delivery) -> None:
-        # Both writes are insert-once on derived ids: a redelivery completes what was cut off.
-        await referrals.refer_hazard(db, event)
+        # Both writes are insert-once on derived ids: a redelivery completes what was cut off
+        # (a referral's HazardReferred waits in its outbox until the relay or sweep sends it).
+        for referral_id in await referrals.refer_hazard(db, event):
+            relay.notify(referral_documents.COLLECTION, referral_id)
         await service.enqueue_for_hazard(db, event)
 
     broker.subscribe("hazard_opened", [HazardOpened], on_hazard_opened)

@@ -1,8 +1,8 @@
 """Referrals in MongoDB (collection `referrals`): one per hazard and agency it concerns.
 
 A referral keeps what the agency was told of the hazard and every disposition the agency
-recorded on it, with the events of those in the document's outbox (shared.outbox): a
-disposition and its event are one write.
+recorded on it, with the events of those in the document's outbox (shared.outbox): a referral
+and its HazardReferred, a disposition and its AgencyDispositionRecorded, are one write each.
 """
 
 from __future__ import annotations

@@ -25,8 +25,9 @@ from services.agency_integration.referrals.models import (
 from shared.auth import Principal, scope_filter
 from shared.clock import utc_now
 from shared.errors import ApiError, field_error, not_found
-from shared.events import AgencyDispositionRecorded, HazardOpened, PersonRef
-from shared.ids import new_id
+from shared.events import AgencyDispositionRecorded, HazardOpened, HazardReferred, PersonRef
+from shared.ids import derived_id, new_id
+from shared.outbox import new_outbox
 from shared.vocabulary import (
     CATEGORY_LABELS,
     DISPOSITION_KIND_LABELS,
@@ -41,16 +42,25 @@ Document = dict[str, Any]
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
 
 
-async def refer_hazard(db: AsyncDatabase[Document], event: HazardOpened) -> int:
-    """Refer a new hazard to every agency it concerns; return how many referrals were new."""
-    created = 0
+async def refer_hazard(db: AsyncDatabase[Document], event: HazardOpened) -> list[str]:
+    """Refer a new hazard to every agency it concerns, each referral with its HazardReferred
+    in its outbox; return the ids of the referrals that were new."""
+    created = []
     for agency in await agencies.subscribed_to(db, event.category.value):
         if not concerns(agency, event.category.value, event.grid_path):
             continue
+        referral_id = repository.referral_id(agency["_id"], event.hazard_id)
+        referred = HazardReferred(
+            event_id=derived_id("HazardReferred", referral_id),
+            referral_id=referral_id,
+            hazard_id=event.hazard_id,
+            agency_id=agency["_id"],
+            grid_path=event.grid_path,
+        )
         is_new = await repository.insert_once(
             db,
             {
-                "_id": repository.referral_id(agency["_id"], event.hazard_id),
+                "_id": referral_id,
                 "agency_id": agency["_id"],
                 "agency_name": agency["name"],
                 "agency_kind": agency["kind"],
@@ -62,9 +72,11 @@ async def refer_hazard(db: AsyncDatabase[Document], event: HazardOpened) -> int:
                 "point_name": event.point_name,
                 "referred_at": utc_now(),
                 "dispositions": [],
+                **new_outbox(referred),
             },
         )
-        created += int(is_new)
+        if is_new:
+            created.append(referral_id)
     return created
 
 
