@@ -1,9 +1,14 @@
-"""Collecting the messages of a queue into batches for a handler that writes them together.
+"""Collecting the messages of a queue into batches for a handler that writes them together, fairly
+across the keys they are about.
 
-Messages are added as they arrive; one task hands them on in order, as soon as `max_batch` are
-there or `max_wait_seconds` after the first of a batch, whichever comes first, and waits until
-that batch is handled before it starts the next: in one process, a queue's batches never
-overlap.
+Messages are added as they arrive, each under a key (a place, say). One task hands them on as
+soon as `max_batch` are waiting or `max_wait_seconds` after the first of a batch, whichever
+comes first, and waits until that batch is handled before it starts the next: in one process,
+a queue's batches never overlap, and the messages of one key go on in the order they came.
+
+A batch takes the waiting keys in turn, one message of each per round, so a key with thousands
+of messages waiting (a flood of reports about one hazard) delays the others by one share of a
+batch, not by its whole backlog. How many messages wait at most is the channel's prefetch.
 """
 
 from __future__ import annotations
@@ -11,42 +16,61 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
-
-from aio_pika.abc import AbstractIncomingMessage
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
-BatchSink = Callable[[list[AbstractIncomingMessage]], Awaitable[None]]
+Item = TypeVar("Item")
 
 
-class BatchCollector:
-    """Group arriving messages into batches and hand each to a sink, one batch at a time."""
+class BatchCollector(Generic[Item]):
+    """Group arriving items into fair batches and hand each to a sink, one batch at a time."""
 
     def __init__(self, max_batch: int, max_wait_seconds: float) -> None:
         if max_batch < 1:
             raise ValueError("a batch holds at least one message")
         self.max_batch = max_batch
         self.max_wait_seconds = max_wait_seconds
-        # A deque and two signals, not an asyncio.Queue read under a timeout: on Python 3.11 a
+        # Deques and two signals, not an asyncio.Queue read under a timeout: on Python 3.11 a
         # get cancelled by its timeout can lose the item it had just taken.
-        self._arrived: deque[AbstractIncomingMessage] = deque()
+        self._waiting: OrderedDict[str, deque[Item]] = OrderedDict()
+        self._count = 0
         self._some = asyncio.Event()
         self._full = asyncio.Event()
-        self._sink: BatchSink | None = None
+        self._sink: Callable[[list[Item]], Awaitable[None]] | None = None
         self._task: asyncio.Task[None] | None = None
 
-    def bind(self, sink: BatchSink) -> None:
+    def bind(self, sink: Callable[[list[Item]], Awaitable[None]]) -> None:
         """Say where batches go."""
         self._sink = sink
 
-    def add(self, message: AbstractIncomingMessage) -> None:
-        """Take a message that just arrived."""
-        self._arrived.append(message)
+    def add(self, item: Item, key: str = "") -> None:
+        """Take an item that just arrived, about `key`."""
+        self._waiting.setdefault(key, deque()).append(item)
+        self._count += 1
         self._some.set()
-        if len(self._arrived) >= self.max_batch:
+        if self._count >= self.max_batch:
             self._full.set()
+
+    def take(self) -> list[Item]:
+        """Return the next batch: the waiting keys in turn, one item of each per round."""
+        batch: list[Item] = []
+        while self._waiting and len(batch) < self.max_batch:
+            for key in list(self._waiting):
+                if len(batch) >= self.max_batch:
+                    break
+                items = self._waiting[key]
+                batch.append(items.popleft())
+                if not items:
+                    del self._waiting[key]
+                else:  # the next batch starts with the keys this one reached last
+                    self._waiting.move_to_end(key)
+        self._count -= len(batch)
+        if not self._count:
+            self._some.clear()
+        return batch
 
     def start(self) -> None:
         """Start handing batches on (until the process stops)."""
@@ -66,15 +90,11 @@ class BatchCollector:
         assert self._sink is not None, "bind() first"
         while True:
             await self._some.wait()
-            if len(self._arrived) < self.max_batch:
+            if self._count < self.max_batch:
                 self._full.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._full.wait(), self.max_wait_seconds)
-            batch = [
-                self._arrived.popleft() for _ in range(min(self.max_batch, len(self._arrived)))
-            ]
-            if not self._arrived:
-                self._some.clear()
+            batch = self.take()
             try:
                 await self._sink(batch)
             except Exception:  # the sink settles every message itself; this is a bug

@@ -87,6 +87,10 @@ def encode_event(event: Event, correlation_id: str | None = None) -> EncodedEven
     )
 
 
+# A message of a batched queue as it arrived: read, with what its handler is told.
+_Arrived = tuple[AbstractIncomingMessage, Event, "Delivery"]
+
+
 @dataclass
 class _Subscription:
     queue: str
@@ -94,7 +98,9 @@ class _Subscription:
     handler: Handler
     consumer_tag: str | None = None
     queue_obj: Any = None
-    batches: BatchCollector | None = None
+    batches: BatchCollector[_Arrived] | None = None
+    batch_key: Callable[[Any], str] | None = None
+    window: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,21 +205,34 @@ class Broker:
         *,
         max_batch: int = 100,
         max_wait_seconds: float = 0.01,
+        key: Callable[[Any], str] | None = None,
+        window: int | None = None,
     ) -> str:
         """Register `handler` for `event_types` on the queue `<service>.<handler_name>`, called
         with up to `max_batch` messages at once (what arrived within `max_wait_seconds` of the
         first). If a batch fails, each of its messages is handled alone (a batch of one), with
-        the usual retries and dead-lettering, so one poison message spoils no other."""
+        the usual retries and dead-lettering, so one poison message spoils no other.
+
+        With `key`, batches are fair across keys (batches.py): up to `window` messages (the
+        channel's prefetch; default two batches) wait in the process, and a key with a backlog
+        takes one share of each batch, so it cannot hold up the others behind it.
+        """
         queue = topology.handler_queue_name(self.service, handler_name)
 
         async def alone(event: Any, delivery: Delivery) -> None:
             await handler([(event, delivery)])
 
-        collector = BatchCollector(max_batch, max_wait_seconds)
-        self._subscriptions.append(
-            _Subscription(queue, tuple(event_types), alone, batches=collector)
+        collector: BatchCollector[_Arrived] = BatchCollector(max_batch, max_wait_seconds)
+        sub = _Subscription(
+            queue,
+            tuple(event_types),
+            alone,
+            batches=collector,
+            batch_key=key,
+            window=window or 2 * max_batch,
         )
-        collector.bind(lambda messages: self._handle_batch(queue, handler, messages))
+        self._subscriptions.append(sub)
+        collector.bind(lambda arrived: self._handle_batch(sub, handler, arrived))
         return queue
 
     def watch_parked(
@@ -261,11 +280,11 @@ class Broker:
             if sub.batches is not None:
                 # A channel of its own, so that a whole batch (and the next) can be in flight.
                 channel = await self._connection.channel()
-                await channel.set_qos(prefetch_count=2 * sub.batches.max_batch)
+                await channel.set_qos(prefetch_count=sub.window)
             sub.queue_obj = await topology.declare_handler_queue(channel, sub.queue, bindings)
             if sub.batches is not None:
                 sub.batches.start()
-                callback = self._tracked_until_settled(sub.batches.add)
+                callback = self._tracked_until_settled(sub)
             else:
                 callback = self._make_callback(sub)
             sub.consumer_tag = await sub.queue_obj.consume(callback, no_ack=False)
@@ -420,14 +439,23 @@ class Broker:
         return on_message
 
     def _tracked_until_settled(
-        self, add: Callable[[AbstractIncomingMessage], None]
+        self, sub: _Subscription
     ) -> Callable[[AbstractIncomingMessage], Awaitable[None]]:
-        """Count a batched message in flight from its arrival until its batch settles it."""
+        """Read a batched message as it arrives and count it in flight until its batch settles
+        it (one that cannot be read is parked at once)."""
+        batches = sub.batches
+        assert batches is not None
 
         async def on_message(message: AbstractIncomingMessage) -> None:
             self._in_flight.count += 1
             self._in_flight.idle.clear()
-            add(message)
+            decoded = await self._decode(sub, message)
+            if decoded is None:
+                self._settled(1)
+                return
+            event, delivery = decoded
+            key = sub.batch_key(event) if sub.batch_key else ""
+            batches.add((message, event, delivery), key)
 
         return on_message
 
@@ -508,32 +536,30 @@ class Broker:
             self._consumed.labels(sub.queue, "acked").inc()
 
     async def _handle_batch(
-        self, queue: str, handler: BatchHandler, messages: list[AbstractIncomingMessage]
+        self, sub: _Subscription, handler: BatchHandler, arrived: list[_Arrived]
     ) -> None:
         """Handle messages together; if that fails, each alone (see `subscribe_batches`)."""
-        sub = next(s for s in self._subscriptions if s.queue == queue)
         started = time.perf_counter()
         try:
-            decoded = [(m, d) for m in messages if (d := await self._decode(sub, m)) is not None]
-            if len(decoded) == 1:  # a batch of one is settled as any single message is
-                await self._settle_alone(sub, decoded[0][0], *decoded[0][1])
+            if len(arrived) == 1:  # a batch of one is settled as any single message is
+                await self._settle_alone(sub, *arrived[0])
                 return
             try:
-                await handler([pair for _, pair in decoded])
+                await handler([(event, delivery) for _, event, delivery in arrived])
             except Exception as exc:
                 log.warning(
                     "batch failed; handling its messages one by one",
-                    extra={"queue": queue, "size": len(decoded), "error": repr(exc)},
+                    extra={"queue": sub.queue, "size": len(arrived), "error": repr(exc)},
                 )
-                for message, (event, delivery) in decoded:
+                for message, event, delivery in arrived:
                     await self._settle_alone(sub, message, event, delivery)
             else:
-                for message, _ in decoded:
+                for message, _, _ in arrived:
                     await message.ack()
-                self._consumed.labels(queue, "acked").inc(len(decoded))
+                self._consumed.labels(sub.queue, "acked").inc(len(arrived))
         finally:
-            self._handle_seconds.labels(queue).observe(time.perf_counter() - started)
-            self._settled(len(messages))
+            self._handle_seconds.labels(sub.queue).observe(time.perf_counter() - started)
+            self._settled(len(arrived))
 
     async def _settle_alone(
         self, sub: _Subscription, message: AbstractIncomingMessage, event: Event, delivery: Delivery

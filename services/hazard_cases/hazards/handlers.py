@@ -10,7 +10,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import agency, arrivals, linked, opening, repository
+from services.hazard_cases.hazards import agency, arrivals, claims, linked, opening, repository
 from services.hazard_cases.hazards.lifecycle import Action
 from services.hazard_cases.places import handlers as places
 from services.hazard_cases.places.cache import PlaceCopy
@@ -19,9 +19,20 @@ from shared.messaging import Broker, Delivery
 from shared.outbox import OutboxRelay
 
 # Reports handled together: enough that a flood about one hazard costs a few writes per
-# hundred, few enough that one batch stays well under a second.
+# hundred, few enough that one batch stays well under a second. Up to REPORT_WINDOW wait in
+# the process, shared fairly between places: a flood on one place takes one share of each
+# batch, and the reports of other places behind it in the queue go on at once.
 REPORT_BATCH = 200
 REPORT_BATCH_WAIT_SECONDS = 0.02
+REPORT_WINDOW = 4_000
+
+
+def place_of(event: ReportSubmitted) -> str:
+    """Return what a report's turn is shared by: its point and category (the reports that may
+    join one hazard), or the report alone."""
+    if event.point_id is None:
+        return event.report_id
+    return claims.key(event.point_id, event.category)
 
 
 def subscribe(
@@ -64,6 +75,8 @@ def subscribe(
         on_reports,
         max_batch=REPORT_BATCH,
         max_wait_seconds=REPORT_BATCH_WAIT_SECONDS,
+        key=place_of,
+        window=REPORT_WINDOW,
     )
     broker.subscribe("merged_hazards", [HazardTransitioned], on_transitioned)
     broker.subscribe("agency_dispositions", [AgencyDispositionRecorded], on_disposition)
