@@ -4,8 +4,9 @@ Under the demo county: two townships (T1, T2), each with two schools (S11, S12, 
 each school with one zone (Z11 …) and one risk point in it, a head for every grid; logins for
 each role at its level (a county operator at the county, a school head at S11, a teacher
 heading Z11, an agency liaison at T1 whose agency covers the county); hazards in Z11 (the
-teacher's own), Z12, Z21 and Z22; an Open311 client filing into T1; parked messages about
-hazards in Z11 and Z21; notifications in the teacher's inbox and in Z12's head's.
+teacher's own), Z12, Z21 and Z22, the first of each reported with a photo; an Open311 client
+filing into T1; parked messages about hazards in Z11 and Z21; notifications in the teacher's
+inbox and in Z12's head's; an upload slot of each caller who uploads, attached to nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from tests.support.client import ApiClient
+from tests.support.photos import confirm, jpeg_with_gps, upload
 from tests.support.platform import Platform
 from tests.support.waiting import wait_until
 
@@ -46,6 +48,8 @@ class World:
     points: dict[str, str] = field(default_factory=dict)  # zone → risk point id
     tokens: dict[str, str] = field(default_factory=dict)  # zone → the point's QR token
     hazards: dict[str, tuple[str, str]] = field(default_factory=dict)  # zone → two hazard ids
+    photos: dict[str, str] = field(default_factory=dict)  # zone → its first report's photo
+    uploads: dict[str, str] = field(default_factory=dict)  # caller → an upload, not attached
     agencies: dict[str, str] = field(default_factory=dict)  # A1 (the liaison's), A2 → id
     notifications: dict[str, str] = field(default_factory=dict)  # teacher, other → id
     parked: dict[str, str] = field(default_factory=dict)  # zone → parked message id
@@ -163,11 +167,12 @@ async def _login(world: World, http: httpx.AsyncClient, caller: str) -> None:
 
 
 async def _hazards(admin: ApiClient, world: World, teacher: ApiClient) -> None:
-    async def report(client: ApiClient, zone: str, n: int) -> str:
+    async def report(client: ApiClient, zone: str, n: int, photos: list[str]) -> str:
         body = {
             "point_id": world.points[zone],
             "category": CATEGORY,
             "description": f"矩阵{zone}-{n}",
+            "photo_ids": photos,
         }
         return str(
             (await _created(await client.post("hazard_intake", "/v1/reports", body)))["report_id"]
@@ -175,7 +180,11 @@ async def _hazards(admin: ApiClient, world: World, teacher: ApiClient) -> None:
 
     for zone in ZONES.values():
         reporter = teacher if zone == "Z11" else admin
-        world.hazards[zone] = (await report(reporter, zone, 1), await report(reporter, zone, 2))
+        world.photos[zone] = await _photo(reporter)
+        world.hazards[zone] = (
+            await report(reporter, zone, 1, [world.photos[zone]]),
+            await report(reporter, zone, 2, []),
+        )
 
     async def assigned(hazard_id: str) -> bool:
         found = await admin.get("hazard_cases", f"/v1/hazards/{hazard_id}")
@@ -189,6 +198,36 @@ async def _hazards(admin: ApiClient, world: World, teacher: ApiClient) -> None:
         for hazard_id in pair:
             await wait_until(lambda h=hazard_id: assigned(h), timeout=60, what="assigned")
             await wait_until(lambda h=hazard_id: referred(h), timeout=60, what="referred")
+
+    # Media storage heard of each photo's hazard, and of its referral to the liaison's agency.
+    async def shown(caller: str, media_id: str) -> bool:
+        url = world.platform.url("media_storage") + f"/v1/media/{media_id}"
+        return (await world.http.get(url, headers=world.headers[caller])).status_code == 200
+
+    for zone, media_id in world.photos.items():
+        callers = ["county_operator"] + (["agency"] if zone in ("Z11", "Z12") else [])
+        for caller in callers:
+            await wait_until(
+                lambda c=caller, m=media_id: shown(c, m), timeout=60, what=f"{zone}'s photo"
+            )
+
+
+async def _photo(reporter: ApiClient) -> str:
+    """Upload and confirm a photo as `reporter`; return its media id."""
+    slot, to_s3 = await upload(reporter, jpeg_with_gps((320, 240)))
+    assert to_s3.status_code == 204, to_s3.text
+    assert (await confirm(reporter, slot["media_id"])).status_code == 200
+    return str(slot["media_id"])
+
+
+async def _uploads(world: World) -> None:
+    """Reserve an upload slot as each caller who uploads (nothing is sent to it)."""
+    url = world.platform.url("media_storage") + "/v1/uploads"
+    body = {"content_type": "image/jpeg", "size_bytes": 1000}
+    for caller in ("county_operator", "school_head", "teacher"):
+        headers = {**world.headers[caller], "Idempotency-Key": uuid.uuid4().hex}
+        slot = await _created(await world.http.post(url, json=body, headers=headers))
+        world.uploads[caller] = slot["media_id"]
 
 
 async def _open311(admin: ApiClient, world: World, http: httpx.AsyncClient) -> None:
@@ -286,6 +325,7 @@ async def build(platform: Platform, http: httpx.AsyncClient) -> World:
     }
     teacher = ApiClient(platform, http, world.headers["teacher"]["Authorization"].split()[1])
     await _hazards(admin, world, teacher)
+    await _uploads(world)
     await asyncio.gather(_open311(admin, world, http), _parked(admin, world))
     await _notifications(world, http)
     template = await admin.get("grid_registry", "/v1/excel/templates/people.xlsx")

@@ -1,8 +1,9 @@
-"""Every operation of the services' OpenAPI documents (media storage aside), with a valid
-example request for each place it can be aimed at: what the authorization matrix is tried on.
+"""Every operation of the services' OpenAPI documents, with a valid example request for each
+place it can be aimed at: what the authorization matrix is tried on.
 
-An operation aims at a kind of object (a grid, a zone's risk point or hazard, an agency, a
-notification, a parked message) or at none. Its request is written once with placeholders
+An operation aims at a kind of object (a grid, a zone's risk point, hazard or the photo of its
+report, an agency, a notification, a parked message, an upload not attached to anything) or at
+none. Its request is written once with placeholders
 (`{grid}`, `{point}`, `{hazard}` …) that take the ids of the place tried (`matrix_county`). An
 object outside the caller's subtree is answered 404, or, when the body names it, 422 (Open311:
 400) naming that field.
@@ -29,7 +30,10 @@ PLACES = {
     "agency": ("A1", "A2"),
     "notification": ("own", "other"),
     "parked": ("Z11", "Z21"),
+    "upload": ("own", "other"),
 }
+# Callers who upload photos (the others are refused the row): they have an upload of their own.
+UPLOADERS = ("county_operator", "school_head", "teacher")
 UNSET: Any = object()
 WHOLE = re.compile(r"^\{(\w+)\}$")
 
@@ -93,6 +97,8 @@ class _Values(Mapping[str, Any]):
             "agency": lambda: w.agencies[p],
             "parked": lambda: w.parked[p],
             "notification": lambda: _notification(w, p, self.caller),
+            "photo": lambda: w.photos[p],
+            "upload": lambda: _upload(w, p, self.caller),
             "teacher": lambda: w.users["teacher"],
             "password": lambda: PASSWORD,
             "request": lambda: w.open311_request,
@@ -117,6 +123,12 @@ def _notification(w: World, place: str, caller: str) -> str:
     if place == "own":
         return w.notifications["teacher"]
     return w.notifications["other" if caller == "teacher" else "teacher"]
+
+
+def _upload(w: World, place: str, caller: str) -> str:
+    if place == "own":
+        return w.uploads[caller]
+    return w.uploads["county_operator" if caller == "teacher" else "teacher"]
 
 
 def _fill(value: Any, values: _Values) -> Any:
@@ -266,6 +278,10 @@ OTHERS = [
     Op("agency_integration", "GET /v1/hazards/{hazard_id}/dispositions", "zone", "/v1/hazards/{hazard}/dispositions"),
     Op("agency_integration", "GET /v1/referrals", None, "/v1/referrals"),
     Op("command_centre", "GET /v1/board", None, "/v1/board"),
+    Op("media_storage", "POST /v1/uploads", None, "/v1/uploads", json={"content_type": "image/jpeg", "size_bytes": 1000, "purpose": "finding"}),
+    Op("media_storage", "POST /v1/media/{media_id}/confirm", "upload", "/v1/media/{upload}/confirm"),
+    Op("media_storage", "GET /v1/media/{media_id}", "upload", "/v1/media/{upload}"),
+    Op("media_storage", "GET /v1/media/{media_id}", "zone", "/v1/media/{photo}"),
 ]
 # fmt: on
 
@@ -277,10 +293,12 @@ def operations() -> list[Op]:
 
 def places(op: Op, caller: str) -> tuple[str | None, ...]:
     """Return the places an operation is tried at for a caller (only the teacher has an inbox
-    item of their own)."""
+    item of their own, only uploaders an upload)."""
     if op.kind is None:
         return (None,)
     if op.kind == "notification" and caller != "teacher":
+        return ("other",)
+    if op.kind == "upload" and caller not in UPLOADERS:
         return ("other",)
     return PLACES[op.kind]
 
@@ -291,6 +309,6 @@ def in_scope(w: World, op: Op, place: str | None, caller: str) -> bool:
         return True
     if op.kind == "agency":
         return caller == "county_operator" or (caller == "agency" and place == "A1")
-    if op.kind == "notification":
+    if op.kind in ("notification", "upload"):
         return place == "own"
     return w.paths[place].startswith(w.scope[caller])

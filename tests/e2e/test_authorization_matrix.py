@@ -1,7 +1,7 @@
 """The authorization matrix, tried on the running services: every caller (a county operator,
 a school head, a teacher, an agency liaison, an Open311 client, the public) on every operation
-of every service's OpenAPI document (media storage aside, for now), aimed at objects in the
-caller's own grid, below it, and outside it (a sibling school, the other township).
+of every service's OpenAPI document, aimed at objects in the caller's own grid, below it, and
+outside it (a sibling school, the other township).
 
 What each must be answered is read from the README's matrix: a granted caller reaching inside
 its subtree is not refused (401, 403, 404; a 409 or 422 from the state or the body is an
@@ -37,6 +37,7 @@ SERVICES = (
     "notifications",
     "agency_integration",
     "command_centre",
+    "media_storage",
 )
 OPERATIONAL = {"/healthz", "/readyz", "/metrics"}
 CONCURRENCY = 16
