@@ -37,7 +37,7 @@ from services.hazard_cases.hazards.models import (
     SuperviseBody,
     VerifyBody,
 )
-from services.hazard_cases.hazards.timeline import entry
+from services.hazard_cases.hazards.timeline import appended, entry
 from services.hazard_cases.hazards.visibility import can_see
 from services.hazard_cases.places import repository as places
 from shared.auth import Principal
@@ -347,5 +347,5 @@ def _update(
     )
     return {
         "$set": fields,
-        "$push": {"timeline": timeline_entry, **push_outbox(*events)["$push"]},
+        "$push": {"timeline": appended(timeline_entry), **push_outbox(*events)["$push"]},
     }

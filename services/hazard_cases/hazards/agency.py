@@ -12,7 +12,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.hazards import repository
-from services.hazard_cases.hazards.timeline import entry
+from services.hazard_cases.hazards.timeline import appended, entry
 from shared.clock import utc_now
 from shared.events import AgencyAnswerNoted, AgencyDispositionRecorded, PersonRef
 from shared.ids import derived_id
@@ -104,7 +104,7 @@ async def record_disposition(db: AsyncDatabase[Document], event: AgencyDispositi
         "$inc": {"version": 1},
         "$push": {
             IDS_FIELD: event.disposition_id,
-            "timeline": disposition_entry(event, responsible),
+            "timeline": appended(disposition_entry(event, responsible)),
             # Whoever answers for the hazard hears of it (notifications).
             **push_outbox(noted)["$push"],
         },

@@ -15,6 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.hazards import linked, repository
 from services.hazard_cases.hazards.lifecycle import OPEN_STATUSES
+from services.hazard_cases.hazards.timeline import appended
 from shared.clock import utc_now
 from shared.events import PersonRef, ReportSubmitted
 
@@ -52,7 +53,7 @@ async def join(
     ids = [doc["_id"] for doc in docs]
     update = linked.summary_update(docs, utc_now())
     if note is not None:
-        update["$push"]["timeline"] = note
+        update["$push"]["timeline"] = appended(note)
     if await repository.add_joins(db, hazard_id, ids, update):
         await linked.mark_applied(db, ids)
         return ids

@@ -22,6 +22,7 @@ from shared.outbox import push_outbox
 
 Document = dict[str, Any]
 REFUSED_FIELD = "refused_report_bodies"  # fingerprints refused on this hazard: each told once
+MAX_REFUSED = 100  # the latest ones kept; an older one refused again is told again
 
 
 async def refuse_if_reused(
@@ -74,7 +75,12 @@ async def refuse(db: AsyncDatabase[Document], hazard: Document, event: ReportSub
         description=event.description,
         received_at=event.received_at,
     )
-    update = {"$push": {REFUSED_FIELD: event.body_fingerprint, **push_outbox(refused)["$push"]}}
+    update = {
+        "$push": {
+            REFUSED_FIELD: {"$each": [event.body_fingerprint], "$slice": -MAX_REFUSED},
+            **push_outbox(refused)["$push"],
+        }
+    }
     return await repository.append_once(
         db, hazard["_id"], REFUSED_FIELD, event.body_fingerprint, update
     )

@@ -21,7 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
 from services.hazard_cases.hazards import escalation, joining, repository
-from services.hazard_cases.hazards.timeline import entry
+from services.hazard_cases.hazards.timeline import appended, entry
 from services.hazard_cases.places.cache import PlaceCopy
 from shared.clock import utc_now
 from shared.events import (
@@ -312,7 +312,9 @@ async def assign_waiting(
         update = {
             "$set": fields,
             "$push": {
-                "timeline": _assigned_entry(answer.assignee, now, stand_in=answer.stand_in),
+                "timeline": appended(
+                    _assigned_entry(answer.assignee, now, stand_in=answer.stand_in)
+                ),
                 **push_outbox(event)["$push"],
             },
         }

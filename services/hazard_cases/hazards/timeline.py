@@ -1,7 +1,9 @@
 """Timeline entries: who did what, when, and who answered for the hazard at that moment.
 
 Entries are only ever appended ($push); no route changes or removes one, administrators
-included.
+included. A hazard's document keeps its latest `MAX_ENTRIES` (every step is a person's action,
+an agency's answer or a climb of its escalation chain, so a hazard reaches that only in a loop
+gone wrong; reports that join it are not steps: linked.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,13 @@ from typing import Any
 
 from shared.events import PersonRef
 from shared.vocabulary import HazardStatus
+
+MAX_ENTRIES = 1_000
+
+
+def appended(*entries: dict[str, Any]) -> dict[str, Any]:
+    """Return the `$push` value that appends `entries` to a timeline, keeping it bounded."""
+    return {"$each": list(entries), "$slice": -MAX_ENTRIES}
 
 
 def entry(

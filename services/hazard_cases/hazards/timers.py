@@ -17,7 +17,7 @@ from services.hazard_cases.deadlines.repository import PolicyBook
 from services.hazard_cases.hazards import escalation, repository
 from services.hazard_cases.hazards import events as hazard_events
 from services.hazard_cases.hazards.escalation import REASON_LABELS, Step
-from services.hazard_cases.hazards.timeline import entry
+from services.hazard_cases.hazards.timeline import appended, entry
 from shared.clock import utc_now
 from shared.events import PersonRef
 from shared.outbox import OutboxRelay, push_outbox
@@ -63,7 +63,7 @@ def _update(doc: Document, step: Step, now: datetime) -> Document:
     return {
         "$set": fields,
         "$push": {
-            "timeline": timeline_entry,
+            "timeline": appended(timeline_entry),
             "escalations": record,
             **push_outbox(event)["$push"],
         },

@@ -9,10 +9,14 @@ from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.hazards import repository as hazards
+from services.hazard_cases.hazards.timeline import appended
 from shared import mongo
 
 COLLECTION = "parked_messages"
 PARKED_IDS = "parked_ids"  # on a hazard: the parked messages it is flagged for
+# A hazard flagged for more unresolved parked messages than this keeps the latest (it stays
+# flagged while any of them waits; the oldest still wait in /v1/parked-messages).
+MAX_PARKED_IDS = 200
 KEPT_REPLAYS = 20  # a parked message keeps who replayed it, the latest this many times
 INDEXES = [IndexModel([("parked_at", DESCENDING)], name="parked_at")]
 
@@ -50,7 +54,10 @@ async def flag_hazard(
 ) -> bool:
     """Flag a hazard for a parked message and say so in its timeline, once per message."""
     update = {
-        "$push": {PARKED_IDS: parked_id, "timeline": timeline_entry},
+        "$push": {
+            PARKED_IDS: {"$each": [parked_id], "$slice": -MAX_PARKED_IDS},
+            "timeline": appended(timeline_entry),
+        },
         "$set": {"flagged": True},
     }
     return await hazards.append_once(db, hazard_id, PARKED_IDS, parked_id, update)
@@ -63,7 +70,7 @@ async def unflag_hazard(
     collection = db[hazards.COLLECTION]
     await collection.update_one(
         {"_id": hazard_id, PARKED_IDS: parked_id},
-        {"$pull": {PARKED_IDS: parked_id}, "$push": {"timeline": timeline_entry}},
+        {"$pull": {PARKED_IDS: parked_id}, "$push": {"timeline": appended(timeline_entry)}},
     )
     # The flag stays while the hazard's place cannot be read either (hazards/opening.py).
     await collection.update_one(

@@ -18,10 +18,13 @@ from shared import mongo
 CLIENTS = "open311_clients"
 REQUESTS = "open311_requests"
 # Per hazard, the requests whose reports joined it: its later events reach them by `_id`.
-JOINED = "open311_joined"
+JOINED = "open311_joined"  # hazards some request joined: `_id` the hazard, nothing else
 INDEXES = {
     CLIENTS: [IndexModel([("grid_path", 1)], name="grid_path")],
-    REQUESTS: [IndexModel([("requested_at", DESCENDING)], name="requested_at")],
+    REQUESTS: [
+        IndexModel([("requested_at", DESCENDING)], name="requested_at"),
+        IndexModel([("joined_hazard_id", 1)], name="joined_hazard"),
+    ],
     JOINED: [],
 }
 # What never leaves this service: the submitter's contact details.
@@ -73,9 +76,15 @@ async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> boo
     applied = await _filed_here(db, change.hazard_id) and await _set_status(
         db, change.hazard_id, change
     )
-    joined = await db[JOINED].find_one({"_id": change.hazard_id})
-    for request_id in (joined or {}).get("request_ids", []):  # filed here, checked on joining
-        applied = await _set_status(db, request_id, change) or applied
+    # Requests that joined the hazard follow it too: one command for all of them, asked only of
+    # the few hazards that have any (a flood of requests joining one hazard is one document
+    # each, not a list on the hazard that grows without bound).
+    if await db[JOINED].find_one({"_id": change.hazard_id}, {"_id": 1}) is not None:
+        result = await db[REQUESTS].update_many(
+            {"joined_hazard_id": change.hazard_id, "hazard_version": {"$lt": change.version}},
+            {"$set": _status_fields(change)},
+        )
+        applied = result.modified_count > 0 or applied
     return applied
 
 
@@ -84,12 +93,10 @@ async def join(db: AsyncDatabase[Document], request_id: str, change: StatusChang
     if not await _filed_here(db, request_id):
         return False
     # The link first: an event of the hazard arriving meanwhile then reaches the request too.
-    await db[JOINED].update_one(
-        {"_id": change.hazard_id}, {"$addToSet": {"request_ids": request_id}}, upsert=True
-    )
     await db[REQUESTS].update_one(
         {"_id": request_id}, {"$set": {"joined_hazard_id": change.hazard_id}}
     )
+    await db[JOINED].update_one({"_id": change.hazard_id}, {"$set": {"any": True}}, upsert=True)
     return await _set_status(db, request_id, change)
 
 
@@ -101,6 +108,15 @@ async def _filed_here(db: AsyncDatabase[Document], request_id: str) -> bool:
 
 async def _set_status(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
     """Set a request's status from a newer version of its hazard."""
+    result = await db[REQUESTS].update_one(
+        {"_id": request_id, "hazard_version": {"$lt": change.version}},
+        {"$set": _status_fields(change)},
+    )
+    return result.modified_count == 1
+
+
+def _status_fields(change: StatusChange) -> Document:
+    """Return what a request shows of its hazard's state after `change`."""
     fields: Document = {
         "hazard_status": change.hazard_status.value,
         "hazard_version": change.version,
@@ -112,10 +128,7 @@ async def _set_status(db: AsyncDatabase[Document], request_id: str, change: Stat
     }
     if change.agency_responsible:
         fields["agency_responsible"] = change.agency_responsible
-    result = await db[REQUESTS].update_one(
-        {"_id": request_id, "hazard_version": {"$lt": change.version}}, {"$set": fields}
-    )
-    return result.modified_count == 1
+    return fields
 
 
 async def find_requests(
