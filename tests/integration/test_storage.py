@@ -31,6 +31,23 @@ async def test_replace_if_newer_never_goes_back_in_time(db: AsyncDatabase[dict])
     assert (await points.find_one({"_id": "p"}))["name"] == "更新"
 
 
+async def test_push_with_slice_keeps_an_array_bounded(db: AsyncDatabase[dict]) -> None:
+    """The services bound what grows in a document with $push's $slice (timelines, the latest
+    joined reports); the local FerretDB must honour it as MongoDB does."""
+    await db.bounded.insert_one({"_id": "h", "latest": [1, 2, 3]})
+    await db.bounded.update_one(
+        {"_id": "h"}, {"$push": {"latest": {"$each": [4, 5], "$slice": -3}}}
+    )
+    await db.bounded.update_one(
+        {"_id": "h"}, {"$push": {"first": {"$each": [1, 2, 3], "$slice": 2}}}
+    )
+    assert await db.bounded.find_one({"_id": "h"}) == {
+        "_id": "h",
+        "latest": [3, 4, 5],
+        "first": [1, 2],
+    }
+
+
 async def test_presigned_put_then_get(object_store: ObjectStore, bucket: str) -> None:
     photo = b"\xff\xd8\xff\xe0" + b"jpeg bytes" * 100
     put_url = object_store.presigned_put_url(bucket, "uploads/p1", timedelta(minutes=5))
