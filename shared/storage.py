@@ -124,10 +124,13 @@ class ObjectStore:
         content_type: str,
         max_bytes: int,
         lifetime: timedelta,
+        min_bytes: int = 1,
     ) -> PresignedPost:
-        """Return a POST policy for exactly `key`, exactly `content_type`, 1..`max_bytes` bytes.
+        """Return a POST policy for exactly `key`, exactly `content_type`, `min_bytes` to
+        `max_bytes` bytes.
 
-        S3 itself refuses an upload that breaks any condition (a larger file: EntityTooLarge).
+        S3 itself refuses an upload that breaks any condition (a larger file: EntityTooLarge; a
+        smaller one: EntityTooSmall).
         The URL is path-style (`<endpoint>/<bucket>`), which every S3-compatible server accepts.
         """
         # S3 checks the expiry against its own (real) clock, never a test's moved one.
@@ -135,7 +138,7 @@ class ObjectStore:
         policy = PostPolicy(bucket, expires_at)
         policy.add_equals_condition("key", key)
         policy.add_equals_condition("Content-Type", content_type)
-        policy.add_content_length_range_condition(1, max_bytes)
+        policy.add_content_length_range_condition(min_bytes, max_bytes)
         signed = self._presigner.presigned_post_policy(policy)
         fields = {"key": key, "Content-Type": content_type, **signed}
         return PresignedPost(f"{self._public_base}/{bucket}", fields, expires_at)

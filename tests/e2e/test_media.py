@@ -288,6 +288,20 @@ async def test_s3_refuses_a_file_larger_than_the_size_declared_for_its_slot(
     assert await object_store(platform).stat(bucket_of(platform), slot["fields"]["key"]) is None
 
 
+async def test_s3_refuses_a_file_smaller_than_the_size_declared_for_its_slot(
+    platform: Platform, http: httpx.AsyncClient
+) -> None:
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    photo = jpeg_with_gps((640, 480))
+    declared = len(photo) + 100
+    slot, to_s3 = await upload(teacher, photo, declared_size=declared)
+    conditions = json.loads(base64.b64decode(slot["fields"]["policy"]))["conditions"]
+    assert ["content-length-range", declared, declared] in conditions
+    assert to_s3.status_code == 400
+    assert "EntityTooSmall" in to_s3.text
+    assert await object_store(platform).stat(bucket_of(platform), slot["fields"]["key"]) is None
+
+
 async def test_an_upload_of_another_size_than_declared_is_rejected_at_confirm(
     platform: Platform, http: httpx.AsyncClient, media_events: MediaEvents
 ) -> None:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.media_storage.media.checks import ImageType
+from shared.fields import Int64
 
 
 class MediaPurpose(StrEnum):
@@ -40,8 +41,10 @@ class UploadRequest(BaseModel):
             "image/jpeg, image/png, image/webp or image/heic (a HEIC photo is served as JPEG)"
         )
     )
-    size_bytes: int = Field(
-        gt=0, description="Size of the file to upload, in bytes: the upload must be exactly this"
+    size_bytes: Int64 = Field(
+        gt=0,
+        description="Size of the file to upload, in bytes: the upload must be exactly this "
+        "(at most MEDIA_STORAGE_MAX_UPLOAD_BYTES, else 422 too_large)",
     )
     purpose: MediaPurpose = MediaPurpose.FINDING
 
@@ -76,8 +79,8 @@ class UploadSlot(BaseModel):
     fields: dict[str, str] = Field(description="Form fields to send as given, before the file")
     expires_at: datetime = Field(description="The policy is refused by S3 after this")
     max_bytes: int = Field(
-        description="The limit on any upload; S3 refuses a file larger than the declared "
-        "size_bytes (EntityTooLarge), and confirm one of another size"
+        description="The limit on any upload; S3 refuses a file of another size than the "
+        "declared size_bytes (EntityTooLarge, EntityTooSmall)"
     )
 
 

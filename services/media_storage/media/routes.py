@@ -12,6 +12,7 @@ from services.media_storage.media.models import MediaRead, MediaStatus, UploadRe
 from services.media_storage.media.repository import COLLECTION
 from shared.auth import CurrentUser
 from shared.dependencies import Db, Idempotency, Relay
+from shared.fields import Id
 from shared.idempotency import IdempotencyKeyHeader
 
 router = APIRouter(prefix="/v1", tags=["media"])
@@ -60,7 +61,7 @@ async def request_upload(
     responses={409: {"description": "Nothing uploaded yet / 尚未上传"}},
 )
 async def confirm_upload(
-    media_id: str,
+    media_id: Id,
     principal: CurrentUser,
     db: Db,
     store: Store,
@@ -99,7 +100,7 @@ async def confirm_upload(
     summary="A photo and short-lived URLs",
 )
 async def view_media(
-    media_id: str, principal: CurrentUser, db: Db, store: Store, settings: SettingsDep
+    media_id: Id, principal: CurrentUser, db: Db, store: Store, settings: SettingsDep
 ) -> MediaRead:
     """Return a photo to its owner, or to whoever may see the hazard it belongs to (else 404).
 
