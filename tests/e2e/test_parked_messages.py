@@ -155,7 +155,11 @@ async def test_a_report_parked_for_a_cause_fixed_later_is_replayed_into_exactly_
         assert parked["queue"] == "hazard_cases.open_hazards"
         assert parked["replayable"] is True
         assert "never-written" in parked["error"]
-        assert await _metric(http, platform, "hazard_cases", PARKED_TOTAL) == parked_before + 1
+
+        async def counted() -> bool:  # the record is written a moment before it is counted
+            return await _metric(http, platform, "hazard_cases", PARKED_TOTAL) == parked_before + 1
+
+        await wait_until(counted, timeout=10, what="the parked message to be counted")
 
         # The command centre's board alerts its operators the moment it lands.
         async def alerted() -> dict[str, Any] | None:
