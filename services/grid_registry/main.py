@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from services.grid_registry.admin.routes import router as admin_router
+from services.grid_registry.assignments import archive
 from services.grid_registry.assignments.routes import router as assignments_router
 from services.grid_registry.audit import repository as audit
 from services.grid_registry.audit.routes import router as audit_router
@@ -44,6 +45,7 @@ INDEXES = {
     audit.COLLECTION: audit.INDEXES,
     qr_tokens.COLLECTION: qr_tokens.INDEXES,
     duties.COLLECTION: duties.INDEXES,
+    archive.COLLECTION: archive.INDEXES,
     **people.INDEXES,
 }
 

@@ -1,9 +1,10 @@
 """Grids and risk points as targets of assignments: loading them inside the caller's scope,
 reading their stored assignments, and writing them back with a version check.
 
-Assignments live inside the grid or point document they concern (with their history), so
-"who answers here" is one indexed read, and each change is one atomic document write that
-carries its AssignmentsChanged event in the outbox.
+Assignments live inside the grid or point document they concern (with their recent history;
+older ended ones move to assignments/archive.py), so "who answers here" is one indexed read,
+and each change is one atomic document write that carries its AssignmentsChanged event in the
+outbox.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Literal
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.grid_registry.assignments import archive
 from services.grid_registry.grids import repository as grids
 from services.grid_registry.risk_points import repository as points
 from shared.auth import Principal
@@ -99,13 +101,19 @@ async def save_assignments(
     Answers 409 when the target changed since it was read: the caller should read it again.
     """
     version = int(target.doc["version"]) + 1
+    kept, leaving = archive.split(assignments)
+    fields: Document = {
+        "assignments": to_storage(kept),
+        "version": version,
+        "updated_at": utc_now(),
+    }
+    if leaving:
+        await archive.store(db, target.kind, target.doc["_id"], leaving)
+        ends = [a.valid_to for a in leaving if a.valid_to is not None]
+        fields["archived_until"] = max([*ends, target.doc.get("archived_until") or min(ends)])
     update: Document = {
-        "$set": {
-            "assignments": to_storage(assignments),
-            "version": version,
-            "updated_at": utc_now(),
-        },
-        **push_outbox(changed_event(target, assignments, version)),
+        "$set": fields,
+        **push_outbox(changed_event(target, kept, version)),
     }
     result = await db[COLLECTIONS[target.kind]].update_one(
         {"_id": target.doc["_id"], "version": target.doc["version"]}, update

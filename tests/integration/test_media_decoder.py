@@ -39,10 +39,17 @@ def reader(data: bytes) -> Callable[[], Awaitable[bytes]]:
 
 
 def decoders() -> list[int]:
-    """Return the pids of this process's children: the decoder processes."""
+    """Return the pids of this process's decoder children (other children, such as the service
+    processes of a platform other tests started, are not decoders)."""
     found = []
     for task in os.listdir("/proc/self/task"):
-        found += [int(pid) for pid in Path(f"/proc/self/task/{task}/children").read_text().split()]
+        for pid in Path(f"/proc/self/task/{task}/children").read_text().split():
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                continue  # ended meanwhile
+            if b"services.media_storage.media.decoder" in command:
+                found.append(int(pid))
     return found
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.grid_registry import targets
+from services.grid_registry.assignments import archive
 from services.grid_registry.assignments.models import (
     AssignmentCreate,
     AssignmentEnd,
@@ -206,7 +207,10 @@ async def history(
 ) -> list[AssignmentRead]:
     """Return every assignment of a target, newest first, ended ones included."""
     target = await targets.load(db, principal, target_kind, target_id)
-    ordered = sorted(target.assignments, key=lambda a: a.valid_from, reverse=True)
+    whole = target.assignments
+    if target.doc.get("archived_until") is not None:
+        whole = archive.merged(whole, await archive.of_target(db, target_id))
+    ordered = sorted(whole, key=lambda a: a.valid_from, reverse=True)
     return [to_read(target_kind, target_id, a) for a in ordered]
 
 

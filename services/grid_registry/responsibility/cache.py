@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,6 +34,7 @@ class CachedGrid:
 
     path: str
     on_path: GridOnPath
+    archived_until: datetime | None = None  # older history is in the archive
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class PlaceCache:
 def _grid(doc: Document) -> CachedGrid:
     return CachedGrid(
         path=doc["path"],
+        archived_until=doc.get("archived_until"),
         on_path=GridOnPath(
             grid_id=doc["_id"],
             name=doc["name"],

@@ -14,6 +14,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.grid_registry.assignments import archive
 from services.grid_registry.grids import repository as grids
 from services.grid_registry.responsibility.cache import PlaceCache
 from services.grid_registry.risk_points import repository as points
@@ -80,26 +81,41 @@ class Lookup:
     resolution: Resolution
 
 
-async def _grids_upward(cache: PlaceCache, grid_path: str) -> list[GridOnPath]:
+async def _grids_upward(cache: PlaceCache, grid_path: str, at: datetime) -> list[GridOnPath]:
     ids = list(reversed(path_ids(grid_path)))
     found = await asyncio.gather(*(cache.grid(grid_id) for grid_id in ids))
-    return [grid.on_path for grid in found if grid is not None]
+    upward = []
+    for grid in found:
+        if grid is None:
+            continue
+        on_path = grid.on_path
+        if archive.needed({"archived_until": grid.archived_until}, at):  # a trace-back far back
+            older = await archive.of_target(cache.db, on_path.grid_id)
+            whole = archive.merged(list(on_path.assignments), older)
+            on_path = on_path.model_copy(update={"assignments": tuple(whole)})
+        upward.append(on_path)
+    return upward
 
 
 async def lookup_point(cache: PlaceCache, point_id: str, at: datetime) -> Lookup | None:
-    """Answer for a risk point at `at` from the cache; None if there is no such point."""
+    """Answer for a risk point at `at` from the cache (and, far back, the archive); None if
+    there is no such point."""
     point = await cache.point(point_id)
     if point is None:
         return None
-    grids_upward = await _grids_upward(cache, point.doc["grid_path"])
-    resolution = resolve(point.assignments, grids_upward, at)
+    own = list(point.assignments)
+    if archive.needed(point.doc, at):
+        own = archive.merged(own, await archive.of_target(cache.db, point_id))
+    grids_upward = await _grids_upward(cache, point.doc["grid_path"], at)
+    resolution = resolve(own, grids_upward, at)
     return Lookup(point.doc["grid_id"], point.doc["grid_path"], resolution)
 
 
 async def lookup_grid(cache: PlaceCache, grid_id: str, at: datetime) -> Lookup | None:
-    """Answer for a grid at `at` from the cache; None if there is no such grid."""
+    """Answer for a grid at `at` from the cache (and, far back, the archive); None if there is
+    no such grid."""
     grid = await cache.grid(grid_id)
     if grid is None:
         return None
-    resolution = resolve(None, await _grids_upward(cache, grid.path), at)
+    resolution = resolve(None, await _grids_upward(cache, grid.path, at), at)
     return Lookup(grid_id, grid.path, resolution)
