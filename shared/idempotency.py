@@ -198,7 +198,10 @@ class IdempotencyStore:
             # Nothing was answered, so the client may retry with the same key.
             await self._quietly(self._release(keys=[record], args=[claim]))
             raise
-        encoded = jsonable_encoder(body)
+        # A model serialises itself (a tenth of the generic encoder's work on intake's path).
+        encoded = (
+            body.model_dump(mode="json") if isinstance(body, BaseModel) else jsonable_encoder(body)
+        )
         answer = json.dumps(
             {"fp": request_fingerprint, "state": "done", "status": status, "body": encoded},
             ensure_ascii=False,

@@ -16,6 +16,7 @@ fi
 . "$ROOT/.local/test/infra.env"
 "$ROOT/.venv/bin/python" -m bench.run
 "$ROOT/.venv/bin/python" -m bench.intake_throughput
+"$ROOT/.venv/bin/python" -m bench.case_pipeline
 "$ROOT/.venv/bin/python" -m bench.case_queries
 "$ROOT/.venv/bin/python" -m bench.registry_lookup
 "$ROOT/.venv/bin/python" -m bench.media_memory
