@@ -10,12 +10,15 @@ through the registry's API:
   opened per second until the last is opened, next to the same FerretDB's bare rate of
   single-document inserts (16 at a time) measured in the same run;
 - report → board at 100 reports per second (1,000 reports on new points): the time from a
-  report's 202 until the command centre's board shows it;
+  report's 202 until the command centre's board holds its row;
 - a flood: 3,000 reports on one point (each joins the hazard the first opened) and 100 on 100
   other points, sent together; the 100's report → board times, the time until all 3,100 are
   handled, and that time against the distinct places' one;
 - database commands and bytes written by the case service per report, in each phase (read
-  off its `db_commands_total` and `db_written_bytes_total`).
+  off its `db_commands_total` and `db_written_bytes_total`);
+- the board's own read (its page's query) at the size the board has reached.
+
+Each phase starts on a platform at rest: every queue worked off after the one before.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 
 import tests.conftest  # noqa: F401  (reads the servers' environment file)
 from bench.http_client import KeptAliveClient
@@ -165,17 +169,34 @@ class Sender:
 
 
 async def watch_board(
-    admin: ApiClient, wanted: set[str], seen: dict[str, float], expected: int
+    board: AsyncCollection[dict[str, Any]], wanted: set[str], seen: dict[str, float], expected: int
 ) -> None:
-    """Note when each wanted hazard first shows on the board, polling every 50 ms, until
-    `expected` of them have (`wanted` fills as their reports are accepted)."""
+    """Note when each wanted hazard first has its row on the board, looking every 50 ms, until
+    `expected` of them have (`wanted` fills as their reports are accepted).
+
+    The rows are read by id from the command centre's board projection, the moment the board
+    can show them: reading the board's own page would measure its query over every row too
+    (printed on its own, as "board read").
+    """
     while len(wanted & seen.keys()) < expected:
-        rows = (await admin.get("command_centre", "/v1/board", limit=500)).json()["rows"]
+        unseen = list(wanted - seen.keys())
+        found = [doc["_id"] async for doc in board.find({"_id": {"$in": unseen}}, {"_id": 1})]
         now = time.monotonic()
-        for row in rows:
-            if row["hazard_id"] in wanted and row["hazard_id"] not in seen:
-                seen[row["hazard_id"]] = now
+        for hazard_id in found:
+            seen[hazard_id] = now
         await asyncio.sleep(0.05)
+
+
+async def board_read_seconds(admin: ApiClient, times: int = 5) -> tuple[float, int]:
+    """Return the median time of the board's page query (its newest 100 rows and counts), and
+    how many rows the board holds."""
+    took, total = [], 0
+    for _ in range(times):
+        started = time.perf_counter()
+        answer = (await admin.get("command_centre", "/v1/board")).json()
+        took.append(time.perf_counter() - started)
+        total = answer["counts"]["total"]
+    return percentile(took, 50), total
 
 
 async def wait_handled(
@@ -188,6 +209,18 @@ async def wait_handled(
             return time.monotonic()
         await asyncio.sleep(0.05)
     raise TimeoutError(f"the case service did not handle {target:.0f} reports in {within:.0f} s")
+
+
+async def settle(rabbit: RabbitAdmin, vhost: str) -> None:
+    """Wait until every service has worked off the last phase's messages (two samples of the
+    broker's in a row show none), so a phase is measured on a platform at rest."""
+    quiet = 0
+    deadline = time.monotonic() + 600
+    while quiet < 2:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the services did not work off their queues in 600 s")
+        quiet = quiet + 1 if await rabbit.messages_waiting(vhost) == 0 else 0
+        await asyncio.sleep(5)
 
 
 async def bare_insert_rate(mongo: AsyncMongoClient[dict[str, Any]], count: int = 3_000) -> float:
@@ -242,9 +275,22 @@ async def run() -> list[Row]:
             sender = Sender(platform, teacher.headers["Authorization"].removeprefix("Bearer "))
             await sender.open()
             try:
+                await settle(rabbit, vhost)
                 rows += await distinct_places(http, cases, sender, points[:DISTINCT], inserts)
-                rows += await paced(http, cases, admin, sender, points[DISTINCT : DISTINCT + PACED])
-                rows += await flood(http, cases, admin, sender, points[DISTINCT + PACED :])
+                board = mongo[platform.database("command_centre")]["board"]
+                await settle(rabbit, vhost)
+                rows += await paced(board, sender, points[DISTINCT : DISTINCT + PACED])
+                await settle(rabbit, vhost)
+                rows += await flood(http, cases, board, sender, points[DISTINCT + PACED :])
+                read, total = await board_read_seconds(admin)
+                rows.append(
+                    Row(
+                        f"board read (GET /v1/board: newest 100 and counts of {total:,})",
+                        f"{read * 1000:.0f} ms",
+                        "for comparison",
+                        None,
+                    )
+                )
             finally:
                 await sender.close()
     finally:
@@ -285,12 +331,12 @@ async def distinct_places(
 
 
 async def paced(
-    http: httpx.AsyncClient, cases: str, admin: ApiClient, sender: Sender, points: list[str]
+    board: AsyncCollection[dict[str, Any]], sender: Sender, points: list[str]
 ) -> list[Row]:
     """1,000 reports at 100 per second: report → board."""
     seen: dict[str, float] = {}
     wanted: set[str] = set()
-    watcher = asyncio.create_task(watch_board(admin, wanted, seen, len(points)))
+    watcher = asyncio.create_task(watch_board(board, wanted, seen, len(points)))
 
     async def send(point: str, description: str) -> str:
         report_id = await sender.send(point, description)
@@ -317,7 +363,11 @@ async def paced(
 
 
 async def flood(
-    http: httpx.AsyncClient, cases: str, admin: ApiClient, sender: Sender, points: list[str]
+    http: httpx.AsyncClient,
+    cases: str,
+    board: AsyncCollection[dict[str, Any]],
+    sender: Sender,
+    points: list[str],
 ) -> list[Row]:
     """3,000 reports on one point and 100 on 100 others, sent together."""
     flood_point, others = points[-1], set(points[:FLOOD_OTHERS])
@@ -329,7 +379,7 @@ async def flood(
     commands, written = await db_counters(http, cases)
     seen: dict[str, float] = {}
     wanted: set[str] = set()
-    watcher = asyncio.create_task(watch_board(admin, wanted, seen, len(others)))
+    watcher = asyncio.create_task(watch_board(board, wanted, seen, len(others)))
     started = time.monotonic()
     ids = await sender.send_all(items)
     others_ids = [i for i, (point, _) in zip(ids, items, strict=True) if point in others]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -147,3 +147,29 @@ async def set_if_newer(
         result = await collection.update_one(older, update)
         return result.modified_count == 1
     return result.modified_count == 1 or result.upserted_id is not None
+
+
+async def set_each_if_newer(
+    collection: AsyncCollection[Document], changes: Sequence[tuple[Any, int, Document]]
+) -> None:
+    """Apply many (id, version, fields) changes to documents with a `version` field, each only
+    if newer than the stored one: a projection catching up on a burst of events writes them in
+    a few round trips instead of one each.
+
+    Missing documents are first created at version 0, so no update needs an upsert: an upsert
+    that collides in a bulk write makes FerretDB v1 end the whole command.
+    """
+    if not changes:
+        return
+    ids = list(dict.fromkeys(doc_id for doc_id, _, _ in changes))
+    await insert_missing(collection, [{"_id": doc_id, "version": 0} for doc_id in ids])
+    await bulk_write_in_parts(
+        collection,
+        [
+            UpdateOne(
+                {"_id": doc_id, "version": {"$lt": version}},
+                {"$set": {**fields, "version": version}},
+            )
+            for doc_id, version, fields in changes
+        ],
+    )

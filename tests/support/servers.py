@@ -105,6 +105,19 @@ class RabbitAdmin:
         info = await self.queue(vhost, queue) or {}
         return int(info.get("messages_ready", 0)), int(info.get("messages_unacknowledged", 0))
 
+    async def messages_waiting(self, vhost: str) -> int:
+        """Return the messages waiting or being handled in every working queue of `vhost` (its
+        dead-letter queues left out), as the broker last sampled them (every few seconds)."""
+        response = await self.client.get(
+            f"/queues/{quote(vhost, safe='')}", params={"columns": "name,messages"}
+        )
+        response.raise_for_status()
+        return sum(
+            int(q.get("messages") or 0)
+            for q in response.json()
+            if not q["name"].endswith(".dead-letter")
+        )
+
     async def get_messages(self, vhost: str, queue: str, count: int = 10) -> list[dict[str, Any]]:
         """Take up to `count` messages off a queue (for inspecting dead letters)."""
         response = await self.client.post(

@@ -23,17 +23,19 @@ from shared.messaging import Broker, Delivery
 def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register the activity handler for every event type in the catalogue."""
 
-    async def on_any_event(event: Event, delivery: Delivery) -> None:
-        await repository.insert_once(
-            db,
-            {
-                "_id": event.event_id,
-                "type": event.routing_key,
-                "occurred_at": event.occurred_at,
-                "grid_path": getattr(event, "grid_path", None) or getattr(event, "path", None),
-                "correlation_id": delivery.correlation_id,
-            },
-        )
+    async def on_events(batch: list[tuple[Event, Delivery]]) -> None:
+        # A burst of events is one insert for the batch, not one each.
+        await repository.insert_missing(db, [_entry(event, delivery) for event, delivery in batch])
 
     heard = [event_type for event_type in CATALOGUE.all() if event_type is not ReportSubmitted]
-    broker.subscribe("activity", heard, on_any_event)
+    broker.subscribe_batches("activity", heard, on_events, max_batch=200)
+
+
+def _entry(event: Event, delivery: Delivery) -> dict[str, Any]:
+    return {
+        "_id": event.event_id,
+        "type": event.routing_key,
+        "occurred_at": event.occurred_at,
+        "grid_path": getattr(event, "grid_path", None) or getattr(event, "path", None),
+        "correlation_id": delivery.correlation_id,
+    }

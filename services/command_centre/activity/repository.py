@@ -15,6 +15,6 @@ INDEXES = [IndexModel([("occurred_at", DESCENDING)], name="time")]
 Document = dict[str, Any]
 
 
-async def insert_once(db: AsyncDatabase[Document], doc: Document) -> None:
-    """Store an activity entry unless its event was stored before."""
-    await mongo.insert_once(db[COLLECTION], doc)
+async def insert_missing(db: AsyncDatabase[Document], docs: list[Document]) -> None:
+    """Store activity entries, each unless its event was stored before."""
+    await mongo.insert_missing(db[COLLECTION], docs)

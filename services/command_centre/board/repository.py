@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo import DESCENDING, IndexModel
+from pymongo import DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+
+from shared.mongo import bulk_write_in_parts, set_each_if_newer
 
 COLLECTION = "board"
 INDEXES = [
@@ -21,25 +22,17 @@ INDEXES = [
 Document = dict[str, Any]
 
 
-async def apply(
-    db: AsyncDatabase[Document], hazard_id: str, version: int, fields: Document
-) -> bool:
-    """Set `fields` on a row if `version` is newer than the row's; create the row if missing."""
-    older_row = {"_id": hazard_id, "version": {"$lt": version}}
-    update = {"$set": {**fields, "version": version}}
-    try:
-        result = await db[COLLECTION].update_one(older_row, update, upsert=True)
-    except DuplicateKeyError:
-        # Another event of this hazard created the row meanwhile (events of one hazard may be
-        # handled at once): compare versions again now that the row exists.
-        result = await db[COLLECTION].update_one(older_row, update)
-        return result.modified_count == 1
-    return result.modified_count == 1 or result.upserted_id is not None
+async def apply_all(db: AsyncDatabase[Document], changes: list[tuple[str, int, Document]]) -> None:
+    """Set each change's fields on its row (created if missing) if its version is newer."""
+    await set_each_if_newer(db[COLLECTION], changes)
 
 
-async def fill_in(db: AsyncDatabase[Document], hazard_id: str, fields: Document) -> None:
-    """Set facts that never change (who reported, where) whatever the row's version."""
-    await db[COLLECTION].update_one({"_id": hazard_id}, {"$set": fields})
+async def fill_in_all(db: AsyncDatabase[Document], facts: list[tuple[str, Document]]) -> None:
+    """Set facts that never change (who reported, where) whatever the rows' versions."""
+    if facts:
+        await bulk_write_in_parts(
+            db[COLLECTION], [UpdateOne({"_id": i}, {"$set": fields}) for i, fields in facts]
+        )
 
 
 async def newest(db: AsyncDatabase[Document], query: Document, limit: int) -> list[Document]:

@@ -22,9 +22,12 @@ from shared.vocabulary import (
 Document = dict[str, Any]
 
 
-async def on_opened(db: AsyncDatabase[Document], event: HazardOpened) -> None:
-    """Put a new hazard on the board (or complete a row a later event created first)."""
-    facts = {
+BoardEvent = HazardOpened | HazardAssigned | HazardTransitioned | HazardEscalated
+
+
+def _facts(event: HazardOpened) -> Document:
+    """What never changes about a hazard: who reported it, where, what."""
+    return {
         "grid_path": event.grid_path,
         "category": event.category.value,
         "risk_grade": event.risk_grade.value if event.risk_grade else None,
@@ -35,18 +38,14 @@ async def on_opened(db: AsyncDatabase[Document], event: HazardOpened) -> None:
         "reported_at": event.reported_at,
         "flag_reason": event.flag_reason,
     }
-    state = {"status": event.status.value, "assignee": None, "updated_at": utc_now()}
-    if not await repository.apply(db, event.hazard_id, event.version, {**facts, **state}):
-        await repository.fill_in(db, event.hazard_id, facts)
 
 
-async def on_assigned(db: AsyncDatabase[Document], event: HazardAssigned) -> None:
-    """Show who must now rectify a hazard."""
-    await repository.apply(
-        db,
-        event.hazard_id,
-        event.version,
-        {
+def _change(event: BoardEvent) -> Document:
+    """The fields of a row an event sets (when it is newer than the row)."""
+    if isinstance(event, HazardOpened):
+        return {**_facts(event), "status": event.status.value, "assignee": None}
+    if isinstance(event, HazardAssigned):
+        return {
             "grid_path": event.grid_path,
             "category": event.category.value,
             "description": event.description,
@@ -54,39 +53,34 @@ async def on_assigned(db: AsyncDatabase[Document], event: HazardAssigned) -> Non
             "status": event.status.value,
             "assignee": event.assignee.model_dump(),
             "flag_reason": None,  # assigned: its place reads again
-            "updated_at": utc_now(),
-        },
-    )
-
-
-async def on_transitioned(db: AsyncDatabase[Document], event: HazardTransitioned) -> None:
-    """Show a hazard's new state after someone acted on it."""
-    await repository.apply(
-        db,
-        event.hazard_id,
-        event.version,
-        {
+        }
+    if isinstance(event, HazardTransitioned):
+        return {
             "status": event.status.value,
             "assignee": event.assignee.model_dump() if event.assignee else None,
             "rectify_by": event.rectify_by,
-            "updated_at": utc_now(),
-        },
+        }
+    return {
+        "status": event.status.value,
+        "escalation_level": event.level,
+        "escalated_to": event.escalated_to.model_dump(),
+        "rectify_by": event.rectify_by,
+    }
+
+
+async def apply(db: AsyncDatabase[Document], events: list[BoardEvent]) -> None:
+    """Bring the rows of `events`' hazards up to date, in a few writes for the whole batch.
+
+    A row only moves forward (each event carries its hazard's version), so redelivered or late
+    events change nothing; but an opening that arrives after a later event still fills in the
+    facts only it carries.
+    """
+    now = utc_now()
+    await repository.apply_all(
+        db, [(e.hazard_id, e.version, {**_change(e), "updated_at": now}) for e in events]
     )
-
-
-async def on_escalated(db: AsyncDatabase[Document], event: HazardEscalated) -> None:
-    """Show how far up the grid an overdue hazard has climbed, and to whom."""
-    await repository.apply(
-        db,
-        event.hazard_id,
-        event.version,
-        {
-            "status": event.status.value,
-            "escalation_level": event.level,
-            "escalated_to": event.escalated_to.model_dump(),
-            "rectify_by": event.rectify_by,
-            "updated_at": utc_now(),
-        },
+    await repository.fill_in_all(
+        db, [(e.hazard_id, _facts(e)) for e in events if isinstance(e, HazardOpened)]
     )
 
 
