@@ -16,7 +16,7 @@ TEACHER = PersonRef(person_id="p-teacher", name="王老师")
 GUARD = PersonRef(person_id="p-guard", name="李保安")
 
 
-def opened(hazard_id: str) -> HazardOpened:
+def opened(hazard_id: str, flag_reason: str | None = None) -> HazardOpened:
     return HazardOpened(
         hazard_id=hazard_id,
         report_id=hazard_id,
@@ -31,6 +31,7 @@ def opened(hazard_id: str) -> HazardOpened:
         reporter=TEACHER,
         status=HazardStatus.REPORTED,
         reported_at=datetime(2026, 12, 4, 8, tzinfo=UTC),
+        flag_reason=flag_reason,
         version=1,
     )
 
@@ -93,3 +94,16 @@ async def test_redelivered_events_change_nothing(db: AsyncDatabase[dict[str, Any
         before["assignee"],
         2,
     )
+
+
+async def test_an_assignment_clears_the_flag_of_its_opening_in_any_order(
+    db: AsyncDatabase[dict[str, Any]],
+) -> None:
+    flag = "该地点的日历无法读取"
+    await service.apply(db, [opened("h1", flag), assigned("h1")])
+    await service.apply(db, [assigned("h2"), opened("h2", flag)])
+    await service.apply(db, [opened("h3", flag)])
+
+    assert (await row(db, "h1"))["flag_reason"] is None
+    assert (await row(db, "h2"))["flag_reason"] is None
+    assert (await row(db, "h3"))["flag_reason"] == flag

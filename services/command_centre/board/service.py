@@ -36,14 +36,20 @@ def _facts(event: HazardOpened) -> Document:
         "point_name": event.point_name,
         "reporter": event.reporter.model_dump(),
         "reported_at": event.reported_at,
-        "flag_reason": event.flag_reason,
     }
 
 
 def _change(event: BoardEvent) -> Document:
     """The fields of a row an event sets (when it is newer than the row)."""
     if isinstance(event, HazardOpened):
-        return {**_facts(event), "status": event.status.value, "assignee": None}
+        # Its flag is state, not a fact: an assignment clears it, a late opening must not
+        # bring it back.
+        return {
+            **_facts(event),
+            "status": event.status.value,
+            "assignee": None,
+            "flag_reason": event.flag_reason,
+        }
     if isinstance(event, HazardAssigned):
         return {
             "grid_path": event.grid_path,
