@@ -68,6 +68,7 @@ class Runtime:
             [self.db[name] for name in collections],
             self.metrics,
             workers=self.settings.outbox_workers,
+            sweep_interval=self.settings.outbox_sweep_seconds,
         )
         await relay.start()
         self.relays.append(relay)

@@ -54,6 +54,13 @@ class CommonSettings(BaseSettings):
     # per database, and many concurrent writers spend their time in SQLite's busy back-off.
     amqp_prefetch: int = Field(16, ge=1, validation_alias=_env("AMQP_PREFETCH"))
     outbox_workers: int = Field(2, ge=1, validation_alias=_env("XIAOAN_OUTBOX_WORKERS"))
+    outbox_sweep_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        validation_alias=_env("XIAOAN_OUTBOX_SWEEP_SECONDS"),
+        description="How often each replica looks for events a crashed process left unpublished",
+    )
     retry_delays_ms: tuple[int, ...] = Field(
         (1_000, 5_000, 30_000), validation_alias=_env("XIAOAN_RETRY_DELAYS_MS")
     )

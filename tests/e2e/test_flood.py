@@ -110,18 +110,26 @@ async def test_a_flood_on_one_hazard_survives_a_kill_and_delays_no_other_place(
     try:
         tag = uuid.uuid4().hex[:6]
         items = flood_items(school, tag)
+        # The flood queues up while the case service is down, so that the kill below lands in
+        # the middle of its work however fast the service joins.
+        platform.services["hazard_cases"].kill()
         # Three teachers report the same smoke, a third each, as fast as intake takes them.
         flood_ids = [
             *await asyncio.gather(*(send_batches(reporters[n], items[n::3]) for n in range(3)))
         ]
         sent = [report_id for share in flood_ids for report_id in share]
         assert len(set(sent)) == FLOOD
+        await platform.restart("hazard_cases")
 
         async def joined_so_far() -> int:
             return await linked.count_documents({"hazard_id": hazard_id})
 
-        await wait_until(lambda: _at_least(joined_so_far(), 300), timeout=120, what="joins")
+        await wait_until(
+            lambda: _at_least(joined_so_far(), 300), timeout=120, interval=0.02, what="joins"
+        )
         platform.services["hazard_cases"].kill()
+        killed_at = await joined_so_far()
+        assert killed_at < FLOOD, "the kill came too late to prove anything"
         # Reports on 100 other places arrive while the flood's rest waits in the queue.
         other_ids = await send_batches(
             reporters[0],

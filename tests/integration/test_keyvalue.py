@@ -159,3 +159,15 @@ async def test_a_lockout_counts_failures_exactly_and_a_success_clears_them(
     assert int(locked.value.headers["Retry-After"]) > 800  # about 15 minutes
     await lockout.forget("demo-head")
     await lockout.ensure_open("demo-head")
+
+
+async def test_a_burst_larger_than_the_pool_waits_for_connections_instead_of_failing(
+    kv: Redis, kv_prefix: str
+) -> None:
+    # Three phones sending 100 queued reports each claim 300 keys at once.
+    burst = 5 * keyvalue.MAX_CONNECTIONS
+    stored = await asyncio.gather(
+        *(kv.set(f"{kv_prefix}burst-{n}", "1", ex=60, nx=True) for n in range(burst))
+    )
+    assert all(stored)
+    assert len([key async for key in kv.scan_iter(match=f"{kv_prefix}burst-*")]) == burst

@@ -127,15 +127,14 @@ def referred(agency_id: str = "police") -> HazardReferred:
 
 async def apply(db: AsyncDatabase[dict], event: Event) -> None:
     """Apply an event as media storage's handlers do (the copy only)."""
-    if isinstance(event, HazardOpened):
-        await service.record_opened(db, event)
-    elif isinstance(event, ReportLinked):
-        await service.record_linked(db, event)
-    elif isinstance(event, HazardReferred):
+    if isinstance(event, HazardReferred):
         await service.record_referral(db, event)
     else:
-        assert isinstance(event, HazardTransitioned | HazardAssigned | HazardEscalated)
-        await service.record_step(db, event)
+        assert isinstance(
+            event,
+            HazardOpened | ReportLinked | HazardTransitioned | HazardAssigned | HazardEscalated,
+        )
+        await service.record(db, [event])
 
 
 def teacher(person: PersonRef) -> Principal:
@@ -229,6 +228,35 @@ async def test_joined_reporters_are_kept_once_each_up_to_the_bound(
     assert copy["joined_reporter_ids"] == ["t0", "t1", "t2"]
     assert await visibility.can_see(db, teacher(people[2]), "h1")
     assert not await visibility.can_see(db, teacher(people[3]), "h1")
+
+
+@pytest.mark.parametrize("order", ORDERS[:3], ids=lambda order: "".join(map(str, order)))
+async def test_a_batch_of_events_written_together_gives_the_same_copy(
+    db: AsyncDatabase[dict], order: tuple[int, ...]
+) -> None:
+    copy_events = [EVENTS[n] for n in order if not isinstance(EVENTS[n], HazardReferred)]
+    # A burst arrives as one batch, redelivered whole after a crash.
+    await service.record(db, [*copy_events, *copy_events])
+    await service.record(db, copy_events)
+    copy = await repository.get(db, "h1")
+    assert copy is not None
+    assert copy["grid_path"] == PATH
+    assert copy["reporter_id"] == "reporter"
+    assert (copy["assignee_id"], copy["assignee_version"]) == ("second", 4)
+    assert copy["joined_reporter_ids"] == ["joiner"]
+
+
+async def test_a_batch_of_joins_fills_the_bound_and_no_more(
+    db: AsyncDatabase[dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(repository, "MAX_JOINED_REPORTERS", 3)
+    people = [PersonRef(person_id=f"t{n}", name=f"教师{n}") for n in range(5)]
+    await service.record(db, [linked(people[0], report_id="r0")])
+    # Room for two more, five in the batch (one already in): the first two new ones get it.
+    await service.record(db, [linked(person, report_id=f"r{n}") for n, person in enumerate(people)])
+    copy = await repository.get(db, "h1")
+    assert copy is not None
+    assert copy["joined_reporter_ids"] == ["t0", "t1", "t2"]
 
 
 async def test_a_liaison_sees_only_its_agencys_referrals_inside_its_subtree(

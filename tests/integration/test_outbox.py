@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import HazardAssigned, HazardOpened, PersonRef
 from shared.messaging import Broker, Delivery, EncodedEvent
+from shared.messaging.broker import PublishFailed
 from shared.observability.metrics import ServiceMetrics
 from shared.outbox import OutboxRelay, new_outbox, push_outbox
 from tests.support.waiting import wait_until
@@ -137,6 +138,39 @@ async def test_unpublishable_events_stay_in_the_outbox(
     relay = OutboxRelay(producer, [hazards], ServiceMetrics("relay"), sweep_interval=60)
     assert await relay.relay_document("hazards", "h1") == 0
     assert len((await hazards.find_one({"_id": "h1"}))["outbox"]) == 1
+
+
+class FailingOnceBroker:
+    """Refuses the first publish (a broker restarting), then passes every publish on."""
+
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+        self.refused = 0
+
+    async def publish_encoded(self, encoded: EncodedEvent) -> None:
+        if not self.refused:
+            self.refused += 1
+            raise PublishFailed("the broker did not confirm")
+        await self.broker.publish_encoded(encoded)
+
+
+async def test_a_failed_publish_goes_out_again_within_seconds_not_at_the_next_sweep(
+    brokers: tuple[Broker, Broker], db: AsyncDatabase[dict]
+) -> None:
+    producer, consumer = brokers
+    seen = await listen(consumer)
+    hazards = db["hazards"]
+    flaky = FailingOnceBroker(producer)
+    relay = OutboxRelay(flaky, [hazards], ServiceMetrics("relay"), sweep_interval=600)  # type: ignore[arg-type]
+    await relay.start()
+    try:
+        await hazards.insert_one({"_id": "h1", **new_outbox(opened("h1"))})
+        relay.notify("hazards", "h1")
+        await wait_until(lambda: _has(seen, 1), timeout=10, what="the event after one refusal")
+    finally:
+        await relay.stop()
+    assert flaky.refused == 1
+    assert seen == [("h1", 1)]
 
 
 async def _has(items: list, n: int) -> bool:

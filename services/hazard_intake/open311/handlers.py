@@ -16,17 +16,27 @@ from services.hazard_intake.open311.status import (
 from shared.events import ReportLinked
 from shared.messaging import Broker, Delivery
 
+EVENT_BATCH = 200
+
 
 def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register the Open311 status handler on `broker`."""
 
-    async def on_hazard_changed(event: StatusEvent, delivery: Delivery) -> None:
+    async def on_hazard_changes(batch: list[tuple[StatusEvent, Delivery]]) -> None:
         # Set-if-newer by the hazard's version: a redelivered or late event changes nothing.
-        await repository.apply_status(db, status_change(event))
+        await repository.apply_statuses(db, [status_change(event) for event, _ in batch])
 
     async def on_report_linked(event: ReportLinked, delivery: Delivery) -> None:
         # The request of a report that joined an open hazard follows that hazard from now on.
         await repository.join(db, event.report_id, joined_change(event))
 
-    broker.subscribe("open311_status", STATUS_EVENTS, on_hazard_changed)
+    # Every hazard's events come here (to find the few filed through Open311): a burst of them
+    # is read and written a batch at a time.
+    broker.subscribe_batches(
+        "open311_status",
+        STATUS_EVENTS,
+        on_hazard_changes,
+        max_batch=EVENT_BATCH,
+        key=lambda event: event.hazard_id,
+    )
     broker.subscribe("open311_joined", [ReportLinked], on_report_linked)

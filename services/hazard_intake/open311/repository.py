@@ -6,10 +6,12 @@ report is published (so a status event can never arrive before it) and shown onc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from pymongo import DESCENDING, IndexModel
+from pymongo import DESCENDING, IndexModel, UpdateMany, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_intake.open311.status import StatusChange
@@ -66,26 +68,49 @@ async def mark_published(db: AsyncDatabase[Document], request_id: str) -> None:
     await db[REQUESTS].update_one({"_id": request_id}, {"$set": {"published": True}})
 
 
-async def apply_status(db: AsyncDatabase[Document], change: StatusChange) -> bool:
-    """Apply a hazard's newer status to its request and to the requests whose reports joined
-    it; False if older, or none was filed here.
+async def apply_statuses(db: AsyncDatabase[Document], changes: Sequence[StatusChange]) -> None:
+    """Apply hazards' newer statuses to their requests and to the requests whose reports joined
+    them: per batch, two reads by id and one bulk write, whatever its size.
 
     Not an upsert (unlike shared.mongo.set_if_newer): every hazard's events arrive here, and
     only those of requests filed through Open311 belong in this collection.
     """
-    applied = await _filed_here(db, change.hazard_id) and await _set_status(
-        db, change.hazard_id, change
-    )
-    # Requests that joined the hazard follow it too: one command for all of them, asked only of
+    newest = _newest_per_hazard(changes)
+    if not newest:
+        return
+    ids = list(newest)
+    filed = {doc["_id"] async for doc in db[REQUESTS].find({"_id": {"$in": ids}}, {"_id": 1})}
+    # Requests that joined a hazard follow it too: one statement for all of them, asked only of
     # the few hazards that have any (a flood of requests joining one hazard is one document
     # each, not a list on the hazard that grows without bound).
-    if await db[JOINED].find_one({"_id": change.hazard_id}, {"_id": 1}) is not None:
-        result = await db[REQUESTS].update_many(
-            {"joined_hazard_id": change.hazard_id, "hazard_version": {"$lt": change.version}},
-            {"$set": _status_fields(change)},
-        )
-        applied = result.modified_count > 0 or applied
-    return applied
+    joined = {doc["_id"] async for doc in db[JOINED].find({"_id": {"$in": ids}}, {"_id": 1})}
+    updates: list[UpdateOne | UpdateMany] = []
+    for hazard_id, change in newest.items():
+        newer = {"hazard_version": {"$lt": change.version}}
+        if hazard_id in filed:
+            updates.append(UpdateOne({"_id": hazard_id, **newer}, {"$set": _status_fields(change)}))
+        if hazard_id in joined:
+            updates.append(
+                UpdateMany(
+                    {"joined_hazard_id": hazard_id, **newer}, {"$set": _status_fields(change)}
+                )
+            )
+    await mongo.bulk_write_in_parts(db[REQUESTS], updates)
+
+
+def _newest_per_hazard(changes: Sequence[StatusChange]) -> dict[str, StatusChange]:
+    """Return each hazard's newest change; it shows all the batch says of it, since the body
+    answering for the hazard (named once, when it opened) is carried over from older ones."""
+    newest: dict[str, StatusChange] = {}
+    for change in changes:
+        known = newest.get(change.hazard_id)
+        if known is None or known.version < change.version:
+            newest[change.hazard_id] = change
+    for change in changes:
+        kept = newest[change.hazard_id]
+        if change.agency_responsible and not kept.agency_responsible:
+            newest[change.hazard_id] = replace(kept, agency_responsible=change.agency_responsible)
+    return newest
 
 
 async def join(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:

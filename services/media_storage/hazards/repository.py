@@ -15,15 +15,17 @@ to, with its `grid_path` (as many as agency integration makes: no array grows wi
 Both are read by `_id` only: no index of their own.
 
 Every write is safe to repeat and to receive in any order: facts that never change are set
-again, the assignee moves only to a newer version, a person or a referral is added once.
+again, the assignee moves only to a newer version, a person or a referral is added once. The
+events of a burst are written a batch at a time (`apply`), a few commands per batch.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from shared import mongo
 
@@ -36,45 +38,88 @@ MAX_JOINED_REPORTERS = 2_000
 Document = dict[str, Any]
 
 
-async def _upsert(db: AsyncDatabase[Document], query: Document, update: Document) -> bool:
-    """Apply `update` to the hazard `query` matches, creating it when missing; tell whether a
-    document was changed or created."""
-    try:
-        result = await db[HAZARDS].update_one(query, update, upsert=True)
-    except DuplicateKeyError:
-        # It exists (created meanwhile, or `query` refused it): try once more without creating.
-        result = await db[HAZARDS].update_one(query, update)
-        return result.modified_count == 1
-    return result.modified_count == 1 or result.upserted_id is not None
+@dataclass
+class CopyChanges:
+    """What a batch of events changes in the copies of some hazards, merged per hazard."""
+
+    facts: dict[str, Document] = field(default_factory=dict)  # grid_path, reporter_id
+    assignees: dict[str, tuple[int, str | None]] = field(default_factory=dict)  # version, who
+    joined: dict[str, list[str]] = field(default_factory=dict)  # people, in order, once each
+
+    def note_facts(self, hazard_id: str, grid_path: str, reporter_id: str | None) -> None:
+        facts = self.facts.setdefault(hazard_id, {})
+        facts["grid_path"] = grid_path
+        if reporter_id is not None:
+            facts["reporter_id"] = reporter_id
+
+    def set_assignee(self, hazard_id: str, version: int, assignee_id: str | None) -> None:
+        known = self.assignees.get(hazard_id)
+        if known is None or known[0] < version:
+            self.assignees[hazard_id] = (version, assignee_id)
+
+    def add_joined(self, hazard_id: str, person_id: str) -> None:
+        people = self.joined.setdefault(hazard_id, [])
+        if person_id not in people:
+            people.append(person_id)
 
 
-async def note_facts(
-    db: AsyncDatabase[Document], hazard_id: str, *, grid_path: str, reporter_id: str | None
-) -> None:
-    """Record where a hazard lies and, when the event says, who reported it."""
-    fields = {"grid_path": grid_path}
-    if reporter_id is not None:
-        fields["reporter_id"] = reporter_id
-    await _upsert(db, {"_id": hazard_id}, {"$set": fields})
+async def apply(db: AsyncDatabase[Document], changes: CopyChanges) -> None:
+    """Write a batch's changes: missing copies created with their facts, then one bulk of
+    updates (facts, and each assignee only if newer), then the joined reporters per hazard.
 
-
-async def set_assignee(
-    db: AsyncDatabase[Document], hazard_id: str, *, assignee_id: str | None, version: int
-) -> bool:
-    """Record who must rectify a hazard as of `version`, unless a newer version is known."""
-    return await mongo.set_if_newer(
-        db[HAZARDS], hazard_id, "assignee_version", version, {"assignee_id": assignee_id}
+    Creating first means no update needs an upsert, which in a bulk write would end the whole
+    command on FerretDB v1 when two replicas create the same copy at once.
+    """
+    await mongo.insert_missing(
+        db[HAZARDS], [{"_id": hazard_id, **facts} for hazard_id, facts in changes.facts.items()]
     )
+    updates = [
+        UpdateOne({"_id": hazard_id}, {"$set": facts}) for hazard_id, facts in changes.facts.items()
+    ]
+    updates += [
+        UpdateOne(
+            {
+                "_id": hazard_id,
+                "$or": [
+                    {"assignee_version": {"$lt": version}},
+                    {"assignee_version": {"$exists": False}},
+                ],
+            },
+            {"$set": {"assignee_id": assignee_id, "assignee_version": version}},
+        )
+        for hazard_id, (version, assignee_id) in changes.assignees.items()
+    ]
+    await mongo.bulk_write_in_parts(db[HAZARDS], updates)
+    for hazard_id, people in changes.joined.items():
+        await _add_joined_reporters(db, hazard_id, people)
 
 
-async def add_joined_reporter(
-    db: AsyncDatabase[Document], hazard_id: str, *, grid_path: str, person_id: str
-) -> bool:
-    """Add a person who joined a hazard, once, while fewer than the bound have; tell whether
-    they were added now."""
-    room = {"_id": hazard_id, f"joined_reporter_ids.{MAX_JOINED_REPORTERS - 1}": {"$exists": False}}
-    update = {"$set": {"grid_path": grid_path}, "$addToSet": {"joined_reporter_ids": person_id}}
-    return await _upsert(db, room, update)
+async def _add_joined_reporters(
+    db: AsyncDatabase[Document], hazard_id: str, people: list[str]
+) -> None:
+    """Add people who joined a hazard, once each, while fewer than the bound have: all in one
+    update when there is room for all, else one at a time until it is full."""
+    room_for = len(people)
+    if room_for <= MAX_JOINED_REPORTERS:
+        everyone = {
+            "_id": hazard_id,
+            f"joined_reporter_ids.{MAX_JOINED_REPORTERS - room_for}": {"$exists": False},
+        }
+        added = await db[HAZARDS].update_one(
+            everyone, {"$addToSet": {"joined_reporter_ids": {"$each": people}}}
+        )
+        if added.matched_count:
+            return
+    for person_id in people:
+        room = {
+            "_id": hazard_id,
+            f"joined_reporter_ids.{MAX_JOINED_REPORTERS - 1}": {"$exists": False},
+        }
+        added = await db[HAZARDS].update_one(
+            room, {"$addToSet": {"joined_reporter_ids": person_id}}
+        )
+        if not added.matched_count:
+            return  # full
 
 
 async def get(db: AsyncDatabase[Document], hazard_id: str) -> Document | None:

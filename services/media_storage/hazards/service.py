@@ -1,9 +1,11 @@
 """Keeping media storage's copy of each hazard (repository.py) current from the events that
 change who may see it: opened (reporter), assigned, acted on or escalated (assignee, by
-version), joined by another report (a joined reporter), referred to an agency."""
+version), joined by another report (a joined reporter), referred to an agency. The events of a
+burst arrive in batches, each written in a few commands."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -21,31 +23,33 @@ from shared.events import (
 Document = dict[str, Any]
 
 
-async def record_opened(db: AsyncDatabase[Document], event: HazardOpened) -> None:
-    """Record a new hazard: where it lies, who reported it, and nobody assigned as of it."""
-    await repository.note_facts(
-        db, event.hazard_id, grid_path=event.grid_path, reporter_id=event.reporter.person_id
-    )
-    await repository.set_assignee(db, event.hazard_id, assignee_id=None, version=event.version)
+CopyEvent = HazardOpened | ReportLinked | HazardTransitioned | HazardAssigned | HazardEscalated
 
 
-async def record_step(
-    db: AsyncDatabase[Document], event: HazardTransitioned | HazardAssigned | HazardEscalated
-) -> None:
-    """Record who must rectify a hazard after a step, unless a newer step is known."""
-    reporter = event.reporter.person_id if isinstance(event, HazardTransitioned) else None
-    await repository.note_facts(
-        db, event.hazard_id, grid_path=event.grid_path, reporter_id=reporter
-    )
-    assignee = event.assignee.person_id if event.assignee else None
-    await repository.set_assignee(db, event.hazard_id, assignee_id=assignee, version=event.version)
-
-
-async def record_linked(db: AsyncDatabase[Document], event: ReportLinked) -> None:
-    """Record the reporter of a report that joined a hazard (or of a hazard merged into it)."""
-    await repository.add_joined_reporter(
-        db, event.hazard_id, grid_path=event.grid_path, person_id=event.reporter.person_id
-    )
+async def record(db: AsyncDatabase[Document], events: Sequence[CopyEvent]) -> None:
+    """Record what a batch of events says about their hazards: where each lies, who reported
+    it, who must rectify it as of the newest step, who joined it with a report of their own."""
+    changes = repository.CopyChanges()
+    for event in events:
+        if isinstance(event, ReportLinked):
+            # A report that joined (or a hazard merged into this one): its reporter may see it.
+            changes.note_facts(event.hazard_id, event.grid_path, None)
+            changes.add_joined(event.hazard_id, event.reporter.person_id)
+            continue
+        reporter = (
+            event.reporter.person_id
+            if isinstance(event, HazardOpened | HazardTransitioned)
+            else None
+        )
+        changes.note_facts(event.hazard_id, event.grid_path, reporter)
+        # Opened: nobody is assigned as of its version.
+        assignee = (
+            None
+            if isinstance(event, HazardOpened) or event.assignee is None
+            else event.assignee.person_id
+        )
+        changes.set_assignee(event.hazard_id, event.version, assignee)
+    await repository.apply(db, changes)
 
 
 async def record_referral(db: AsyncDatabase[Document], event: HazardReferred) -> None:

@@ -17,12 +17,14 @@ from shared.events import (
 )
 from shared.messaging import Broker, Delivery
 
+EVENT_BATCH = 200
+
 
 def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     """Register the notification handlers on `broker`."""
 
-    async def on_hazard_assigned(event: HazardAssigned, delivery: Delivery) -> None:
-        await service.notify_assignee(db, event)
+    async def on_hazards_assigned(batch: list[tuple[HazardAssigned, Delivery]]) -> None:
+        await service.deliver(db, [service.assignee_notice(event) for event, _ in batch])
 
     async def on_hazard_escalated(event: HazardEscalated, delivery: Delivery) -> None:
         await service.notify_escalated(db, event)
@@ -30,10 +32,14 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     async def on_hazard_step(event: HazardTransitioned, delivery: Delivery) -> None:
         await service.notify_step(db, event)
 
-    async def on_report_linked(event: ReportLinked, delivery: Delivery) -> None:
-        await service.notify_linked(db, event)
+    async def on_reports_linked(batch: list[tuple[ReportLinked, Delivery]]) -> None:
+        await service.deliver(db, [service.linked_notice(event) for event, _ in batch])
 
-    broker.subscribe("hazard_assigned", [HazardAssigned], on_hazard_assigned)
+    # Every new hazard is assigned, and a flood of reports on one place is a flood of joins:
+    # their notices are stored a batch at a time, one command each.
+    broker.subscribe_batches(
+        "hazard_assigned", [HazardAssigned], on_hazards_assigned, max_batch=EVENT_BATCH
+    )
     broker.subscribe("hazard_escalated", [HazardEscalated], on_hazard_escalated)
     broker.subscribe("hazard_steps", [HazardTransitioned], on_hazard_step)
 
@@ -43,6 +49,8 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
     async def on_key_reused(event: ReportKeyReused, delivery: Delivery) -> None:
         await service.notify_key_reused(db, event)
 
-    broker.subscribe("report_linked", [ReportLinked], on_report_linked)
+    broker.subscribe_batches(
+        "report_linked", [ReportLinked], on_reports_linked, max_batch=EVENT_BATCH
+    )
     broker.subscribe("report_key_reused", [ReportKeyReused], on_key_reused)
     broker.subscribe("agency_answers", [AgencyAnswerNoted], on_agency_answer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import DESCENDING, IndexModel
@@ -18,6 +19,11 @@ Document = dict[str, Any]
 async def insert_once(db: AsyncDatabase[Document], doc: Document) -> bool:
     """Store a notification unless one with its id exists; tell whether it was new."""
     return await mongo.insert_once(db[COLLECTION], doc)
+
+
+async def insert_missing(db: AsyncDatabase[Document], docs: Sequence[Document]) -> set[str]:
+    """Store, in one command, the notifications whose ids are not there yet; return those ids."""
+    return await mongo.insert_missing(db[COLLECTION], docs)
 
 
 async def inbox(

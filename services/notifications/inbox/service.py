@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -23,8 +24,14 @@ from shared.vocabulary import CATEGORY_LABELS, DISPOSITION_KIND_LABELS
 Document = dict[str, Any]
 
 
-async def notify_assignee(db: AsyncDatabase[Document], event: HazardAssigned) -> bool:
-    """Put 'a hazard is yours to rectify' in the assignee's inbox, once per event."""
+async def deliver(db: AsyncDatabase[Document], notices: Sequence[Document]) -> set[str]:
+    """Store a batch of notifications in one command, each once (their ids derive from their
+    events, so a redelivered batch stores only what was missing); return the ids stored now."""
+    return await repository.insert_missing(db, notices)
+
+
+def assignee_notice(event: HazardAssigned) -> Document:
+    """Return 'a hazard is yours to rectify' for the assignee's inbox."""
     place = event.point_name or "所在网格"
     place_en = event.point_name or "your grid"
     category_zh, category_en = CATEGORY_LABELS[event.category]
@@ -42,7 +49,7 @@ async def notify_assignee(db: AsyncDatabase[Document], event: HazardAssigned) ->
         "created_at": utc_now(),
         "read": False,
     }
-    return await repository.insert_once(db, doc)
+    return doc
 
 
 def to_read(doc: Document) -> NotificationRead:
@@ -163,9 +170,9 @@ async def notify_step(db: AsyncDatabase[Document], event: HazardTransitioned) ->
     return await repository.insert_once(db, doc)
 
 
-async def notify_linked(db: AsyncDatabase[Document], event: ReportLinked) -> bool:
-    """Tell a reporter their report joined a hazard already being handled."""
-    doc = _notice(
+def linked_notice(event: ReportLinked) -> Document:
+    """Return 'your report joined a hazard already being handled' for the reporter's inbox."""
+    return _notice(
         event.event_id,
         event.reporter.person_id,
         "report_linked",
@@ -176,7 +183,6 @@ async def notify_linked(db: AsyncDatabase[Document], event: ReportLinked) -> boo
             f"{event.description} (joined the open hazard; follow it there)",
         ),
     )
-    return await repository.insert_once(db, doc)
 
 
 async def notify_key_reused(db: AsyncDatabase[Document], event: ReportKeyReused) -> bool:
