@@ -10,7 +10,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.agency_integration.referrals import repository as referrals
-from services.agency_integration.referrals.service import refer_hazard
+from services.agency_integration.referrals.service import refer_hazards
 from services.hazard_cases.hazards import agency
 from shared.events import (
     AgencyAnswerNoted,
@@ -74,9 +74,9 @@ async def test_a_hazard_is_referred_once_to_each_agency_it_concerns(
         ]
     )
     referral_id = referrals.referral_id("police", "h1")
-    assert await refer_hazard(db, opened("h1")) == [referral_id]
-    assert await refer_hazard(db, opened("h1")) == []  # a redelivered HazardOpened
-    assert await refer_hazard(db, opened("h2", category="fire")) == []
+    assert await refer_hazards(db, [opened("h1")]) == [referral_id]
+    assert await refer_hazards(db, [opened("h1")]) == []  # a redelivered HazardOpened
+    assert await refer_hazards(db, [opened("h2", category="fire")]) == []
     referral = await referrals.get(db, "police", "h1")
     assert referral is not None
     assert (referral["agency_name"], referral["grid_path"]) == ("城关派出所", "/c/s/g/")

@@ -28,7 +28,7 @@ from services.agency_integration.agencies.service import new_webhook_secret
 from services.agency_integration.deliveries import repository
 from services.agency_integration.deliveries.sending import Resolver as ResolveFn
 from services.agency_integration.deliveries.sending import resolve_system
-from services.agency_integration.deliveries.service import enqueue_for_hazard
+from services.agency_integration.deliveries.service import enqueue_for_hazards
 from services.agency_integration.deliveries.targets import IPAddress, TargetPolicy
 from services.agency_integration.deliveries.worker import DeliveryWorker
 from shared.events import HazardOpened, PersonRef
@@ -110,7 +110,7 @@ async def queue_delivery(db: AsyncDatabase[dict[str, Any]], webhook_url: str) ->
             "created_at": datetime.now(UTC),
         }
     )
-    assert await enqueue_for_hazard(db, opened("h1")) == 1
+    assert await enqueue_for_hazards(db, [opened("h1")]) == 1
     doc = await db[repository.COLLECTION].find_one({"agency_id": "police"})
     assert doc is not None
     return str(doc["_id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pymongo import IndexModel
@@ -25,6 +26,7 @@ async def get(db: AsyncDatabase[Document], agency_id: str) -> Document | None:
     return await db[COLLECTION].find_one({"_id": agency_id})
 
 
-async def subscribed_to(db: AsyncDatabase[Document], category: str) -> list[Document]:
-    """Return the agencies that subscribe to `category`."""
-    return [doc async for doc in db[COLLECTION].find({"categories": category})]
+async def subscribed_to(db: AsyncDatabase[Document], categories: Collection[str]) -> list[Document]:
+    """Return the agencies that subscribe to any of `categories` (one read for a batch)."""
+    query = {"categories": {"$in": sorted(categories)}}
+    return [doc async for doc in db[COLLECTION].find(query)]

@@ -6,6 +6,7 @@ attempt twice at once; an attempt cut off by a crash is retried when its lease r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,9 +25,9 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 Document = dict[str, Any]
 
 
-async def insert_once(db: AsyncDatabase[Document], doc: Document) -> bool:
-    """Store a delivery unless it exists (a redelivered event); tell whether it was new."""
-    return await mongo.insert_once(db[COLLECTION], doc)
+async def insert_missing(db: AsyncDatabase[Document], docs: Sequence[Document]) -> set[str]:
+    """Store, in one command, the deliveries that do not exist yet; return their ids."""
+    return await mongo.insert_missing(db[COLLECTION], docs)
 
 
 async def claim_due(

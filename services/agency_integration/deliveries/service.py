@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -41,29 +42,25 @@ def hazard_payload(event: HazardOpened) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-async def enqueue_for_hazard(db: AsyncDatabase[Document], event: HazardOpened) -> int:
-    """Queue one delivery per agency the new hazard concerns; return how many were new."""
-    created = 0
+async def enqueue_for_hazards(db: AsyncDatabase[Document], events: Sequence[HazardOpened]) -> int:
+    """Queue one delivery per agency with a webhook each new hazard concerns, in one read of
+    the agencies and one insert; return how many were new."""
+    known = await agencies.subscribed_to(db, {event.category.value for event in events})
     now = utc_now()
-    for agency in await agencies.subscribed_to(db, event.category.value):
-        if not agency.get("webhook_url") or not concerns(
-            agency, event.category.value, event.grid_path
-        ):
-            continue
-        delivery_id = "msg_" + derived_id("delivery", event.event_id, agency["_id"])
-        is_new = await repository.insert_once(
-            db,
-            {
-                "_id": delivery_id,
-                "agency_id": agency["_id"],
-                "event_type": WEBHOOK_TYPE_HAZARD_OPENED,
-                "hazard_id": event.hazard_id,
-                "body": hazard_payload(event).decode(),
-                "status": repository.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            },
-        )
-        created += int(is_new)
-    return created
+    docs = [
+        {
+            "_id": "msg_" + derived_id("delivery", event.event_id, agency["_id"]),
+            "agency_id": agency["_id"],
+            "event_type": WEBHOOK_TYPE_HAZARD_OPENED,
+            "hazard_id": event.hazard_id,
+            "body": hazard_payload(event).decode(),
+            "status": repository.PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event in events
+        for agency in known
+        if agency.get("webhook_url") and concerns(agency, event.category.value, event.grid_path)
+    ]
+    return len(await repository.insert_missing(db, docs))

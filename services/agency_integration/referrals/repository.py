@@ -7,6 +7,7 @@ and its HazardReferred, a disposition and its AgencyDispositionRecorded, are one
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import IndexModel
@@ -33,9 +34,9 @@ def referral_id(agency_id: str, hazard_id: str) -> str:
     return derived_id("referral", agency_id, hazard_id)
 
 
-async def insert_once(db: AsyncDatabase[Document], doc: Document) -> bool:
-    """Store a referral unless it exists (a redelivered event); tell whether it was new."""
-    return await mongo.insert_once(db[COLLECTION], doc)
+async def insert_missing(db: AsyncDatabase[Document], docs: Sequence[Document]) -> set[str]:
+    """Store, in one command, the referrals that do not exist yet; return their ids."""
+    return await mongo.insert_missing(db[COLLECTION], docs)
 
 
 async def get(db: AsyncDatabase[Document], agency_id: str, hazard_id: str) -> Document | None:

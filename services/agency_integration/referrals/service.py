@@ -7,6 +7,7 @@ A referral is what lets an agency answer: a hazard never referred to the caller'
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,42 +43,43 @@ Document = dict[str, Any]
 MAX_CLOCK_AHEAD = timedelta(minutes=5)
 
 
-async def refer_hazard(db: AsyncDatabase[Document], event: HazardOpened) -> list[str]:
-    """Refer a new hazard to every agency it concerns, each referral with its HazardReferred
-    in its outbox; return the ids of the referrals that were new."""
-    created = []
-    for agency in await agencies.subscribed_to(db, event.category.value):
-        if not concerns(agency, event.category.value, event.grid_path):
-            continue
-        referral_id = repository.referral_id(agency["_id"], event.hazard_id)
-        referred = HazardReferred(
-            event_id=derived_id("HazardReferred", referral_id),
-            referral_id=referral_id,
-            hazard_id=event.hazard_id,
-            agency_id=agency["_id"],
-            grid_path=event.grid_path,
-        )
-        is_new = await repository.insert_once(
-            db,
-            {
-                "_id": referral_id,
-                "agency_id": agency["_id"],
-                "agency_name": agency["name"],
-                "agency_kind": agency["kind"],
-                "hazard_id": event.hazard_id,
-                "grid_path": event.grid_path,
-                "category": event.category.value,
-                "description": event.description,
-                "school_name": event.school_name,
-                "point_name": event.point_name,
-                "referred_at": utc_now(),
-                "dispositions": [],
-                **new_outbox(referred),
-            },
-        )
-        if is_new:
-            created.append(referral_id)
-    return created
+async def refer_hazards(db: AsyncDatabase[Document], events: Sequence[HazardOpened]) -> list[str]:
+    """Refer new hazards to every agency each concerns, each referral with its HazardReferred
+    in its outbox, in one read of the agencies and one insert; return the new referrals' ids."""
+    known = await agencies.subscribed_to(db, {event.category.value for event in events})
+    docs = []
+    now = utc_now()
+    for event in events:
+        for agency in known:
+            if not concerns(agency, event.category.value, event.grid_path):
+                continue
+            referral_id = repository.referral_id(agency["_id"], event.hazard_id)
+            referred = HazardReferred(
+                event_id=derived_id("HazardReferred", referral_id),
+                referral_id=referral_id,
+                hazard_id=event.hazard_id,
+                agency_id=agency["_id"],
+                grid_path=event.grid_path,
+            )
+            docs.append(
+                {
+                    "_id": referral_id,
+                    "agency_id": agency["_id"],
+                    "agency_name": agency["name"],
+                    "agency_kind": agency["kind"],
+                    "hazard_id": event.hazard_id,
+                    "grid_path": event.grid_path,
+                    "category": event.category.value,
+                    "description": event.description,
+                    "school_name": event.school_name,
+                    "point_name": event.point_name,
+                    "referred_at": now,
+                    "dispositions": [],
+                    **new_outbox(referred),
+                }
+            )
+    created = await repository.insert_missing(db, docs)
+    return [doc["_id"] for doc in docs if doc["_id"] in created]
 
 
 def check_acted_at(acted_at: datetime, now: datetime) -> None:
