@@ -26,9 +26,11 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
         # Set-if-newer by the hazard's version: a redelivered or late event changes nothing.
         await repository.apply_statuses(db, [status_change(event) for event, _ in batch])
 
-    async def on_report_linked(event: ReportLinked, delivery: Delivery) -> None:
+    async def on_reports_linked(batch: list[tuple[ReportLinked, Delivery]]) -> None:
         # The request of a report that joined an open hazard follows that hazard from now on.
-        await repository.join(db, event.report_id, joined_change(event))
+        await repository.join_all(
+            db, [(event.report_id, joined_change(event)) for event, _ in batch]
+        )
 
     # Every hazard's events come here (to find the few filed through Open311): a burst of them
     # is read and written a batch at a time.
@@ -39,4 +41,6 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
         max_batch=EVENT_BATCH,
         key=lambda event: event.hazard_id,
     )
-    broker.subscribe("open311_joined", [ReportLinked], on_report_linked)
+    broker.subscribe_batches(
+        "open311_joined", [ReportLinked], on_reports_linked, max_batch=EVENT_BATCH
+    )

@@ -113,22 +113,21 @@ def _newest_per_hazard(changes: Sequence[StatusChange]) -> dict[str, StatusChang
     return newest
 
 
-async def join(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
-    """Make a request follow the hazard its report joined; False if it was not filed here."""
-    if not await _filed_here(db, request_id):
-        return False
-    # The link first: an event of the hazard arriving meanwhile then reaches the request too.
-    await db[REQUESTS].update_one(
-        {"_id": request_id}, {"$set": {"joined_hazard_id": change.hazard_id}}
-    )
-    await db[JOINED].update_one({"_id": change.hazard_id}, {"$set": {"any": True}}, upsert=True)
-    return await _set_status(db, request_id, change)
-
-
-async def _filed_here(db: AsyncDatabase[Document], request_id: str) -> bool:
-    # Most hazards were not filed here: a read by _id answers that without taking the
-    # database's write lock (FerretDB serialises writes per database).
-    return await db[REQUESTS].find_one({"_id": request_id}, {"_id": 1}) is not None
+async def join_all(db: AsyncDatabase[Document], joins: Sequence[tuple[str, StatusChange]]) -> int:
+    """Make requests follow the hazards their reports joined (request id, what the join
+    changes); return how many were filed here. Most were not (a flood of teachers' reports):
+    one read by id tells, for the whole batch."""
+    ids = list(dict.fromkeys(request_id for request_id, _ in joins))
+    filed = {doc["_id"] async for doc in db[REQUESTS].find({"_id": {"$in": ids}}, {"_id": 1})}
+    mine = [(request_id, change) for request_id, change in joins if request_id in filed]
+    for request_id, change in mine:
+        # The link first: an event of the hazard arriving meanwhile then reaches the request.
+        await db[REQUESTS].update_one(
+            {"_id": request_id}, {"$set": {"joined_hazard_id": change.hazard_id}}
+        )
+        await db[JOINED].update_one({"_id": change.hazard_id}, {"$set": {"any": True}}, upsert=True)
+        await _set_status(db, request_id, change)
+    return len(mine)
 
 
 async def _set_status(db: AsyncDatabase[Document], request_id: str, change: StatusChange) -> bool:
