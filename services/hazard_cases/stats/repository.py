@@ -64,31 +64,49 @@ async def facts(db: AsyncDatabase[Document], school_id: str, month: str) -> Docu
     return await db[FACTS].find_one({"_id": cell_id(school_id, month)})
 
 
-async def put_fact(
+async def put_facts(
     db: AsyncDatabase[Document],
     school_id: str,
     school_path: str,
     month: str,
-    hazard_id: str,
-    fact: Document,
+    facts: dict[str, Document],
 ) -> None:
-    """Store a hazard's fact unless a newer version of it is stored."""
-    newer = {
-        "$or": [
-            {f"h.{hazard_id}": {"$exists": False}},
-            {f"h.{hazard_id}.v": {"$lt": fact["v"]}},
-        ]
-    }
-    # A duplicate key means a newer version is stored; the cells above may still need it.
-    with suppress(DuplicateKeyError):
-        await db[FACTS].update_one(
-            {"_id": cell_id(school_id, month), **newer},
+    """Store hazards' facts (by hazard id) in their school-month document, each unless a newer
+    version of it is stored: one read and one write for the batch, whatever its size.
+
+    The document grows with the school's hazards of the month and FerretDB rewrites it whole on
+    every update, so a burst is written once, not once per hazard. The write is a compare-and-
+    set on the document's revision; a replica that wrote meanwhile makes it read again.
+    """
+    facts_id = cell_id(school_id, month)
+    while True:
+        stored = await db[FACTS].find_one({"_id": facts_id})
+        if stored is None:
+            first = {"_id": facts_id, "h": facts, "path": school_path, "month": month, "rev": 1}
+            if await mongo.insert_once(db[FACTS], first):
+                return
+            continue  # another replica created it: compare with what it stored
+        kept = stored.get("h", {})
+        newer = {
+            hazard_id: fact
+            for hazard_id, fact in facts.items()
+            if hazard_id not in kept or kept[hazard_id]["v"] < fact["v"]
+        }
+        if not newer:
+            return
+        changed = await db[FACTS].update_one(
+            {"_id": facts_id, "rev": stored["rev"]},
             {
-                "$set": {f"h.{hazard_id}": fact, "path": school_path, "month": month},
+                "$set": {
+                    **{f"h.{hazard_id}": fact for hazard_id, fact in newer.items()},
+                    "path": school_path,
+                    "month": month,
+                },
                 "$inc": {"rev": 1},
             },
-            upsert=True,
         )
+        if changed.modified_count:
+            return
 
 
 async def put_child(

@@ -73,21 +73,21 @@ async def refresh(db: AsyncDatabase[Document], hazard_ids: Iterable[str]) -> int
     whole months).
     """
     touched: dict[tuple[str, str], tuple[str, set[str]]] = {}
-    found = 0
-    for hazard_id in dict.fromkeys(hazard_ids):
-        doc = await hazards.get(db, hazard_id)
-        if doc is None:
-            continue
-        found += 1
+    batch: dict[tuple[str, str], dict[str, Document]] = defaultdict(dict)
+    found_docs = await hazards.get_many(db, dict.fromkeys(hazard_ids))
+    for hazard_id, doc in found_docs.items():
         school_id, school_path = await school_of(db, doc["grid_path"])
         month = month_of(doc["reported_at"])
         fact = fact_of(doc)
-        await repository.put_fact(db, school_id, school_path, month, hazard_id, fact)
+        batch[(school_id, month)][hazard_id] = fact
         _, days = touched.setdefault((school_id, month), (school_path, set()))
         days.add(day_of(fact["rep"]))
+    for (school_id, month), facts in batch.items():
+        school_path, _ = touched[(school_id, month)]
+        await repository.put_facts(db, school_id, school_path, month, facts)
     for (school_id, month), (school_path, days) in touched.items():
         await _roll_up(db, school_id, school_path, month, days)
-    return found
+    return len(found_docs)
 
 
 async def _roll_up(
