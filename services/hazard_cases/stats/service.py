@@ -134,7 +134,13 @@ async def _carry(
         child_id = grid_id
 
 
-async def refresh_marked(db: AsyncDatabase[Document], batch: int = 500) -> int:
+# Hazards refreshed at once. A batch rewrites each school-month touched whole, so a steady
+# trickle of changes (a hundred reports a second) is left to gather for `interval` between
+# batches instead of rewriting the same school's month twenty times a second.
+REFRESH_BATCH = 500
+
+
+async def refresh_marked(db: AsyncDatabase[Document], batch: int = REFRESH_BATCH) -> int:
     """Refresh the hazards marked as changed, then unmark them; return how many."""
     marked = await repository.marked(db, batch)
     if not marked:
@@ -145,15 +151,16 @@ async def refresh_marked(db: AsyncDatabase[Document], batch: int = 500) -> int:
 
 
 async def keep_current(db: AsyncDatabase[Document], interval: float) -> None:
-    """Refresh marked hazards for as long as the service runs (every replica may help)."""
+    """Refresh marked hazards for as long as the service runs (every replica may help): the
+    figures trail the hazards by about `interval`, less when a burst fills whole batches."""
     while True:
         try:
             done = await refresh_marked(db)
         except Exception:  # a database hiccup must not stop the figures for good
             log.exception("refreshing the figures failed; trying again")
             done = 0
-        # More may be waiting: go on soon, leaving room for the consumers between batches.
-        await asyncio.sleep(0.05 if done else interval)
+        # A full batch means more are waiting: go on soon, leaving the consumers room.
+        await asyncio.sleep(0.05 if done >= REFRESH_BATCH else interval)
 
 
 @dataclass
