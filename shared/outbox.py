@@ -94,7 +94,11 @@ class OutboxRelay:
         self.sweep_interval = sweep_interval
         self.batch = batch
         self._workers = workers
-        self._pending: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        # One lane per collection, each with its own workers: a flood of joined reports
+        # waiting to be relayed never holds up the openings of other places' hazards.
+        self._pending: dict[str, asyncio.Queue[Any]] = {
+            name: asyncio.Queue() for name in self.collections
+        }
         self._busy: set[tuple[str, Any]] = set()
         self._again: set[tuple[str, Any]] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -108,11 +112,15 @@ class OutboxRelay:
 
     def notify(self, collection: str, doc_id: Any) -> None:
         """Ask for the outbox of one document to be published soon."""
-        self._pending.put_nowait((collection, doc_id))
+        self._pending[collection].put_nowait(doc_id)
 
     async def start(self) -> None:
         """Start the workers and the periodic sweep (which also catches up after a crash)."""
-        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self._workers)]
+        self._tasks = [
+            asyncio.create_task(self._worker(name))
+            for name in self.collections
+            for _ in range(self._workers)
+        ]
         self._tasks.append(asyncio.create_task(self._sweeper()))
 
     async def stop(self) -> None:
@@ -195,23 +203,20 @@ class OutboxRelay:
             log.warning("outbox publish failed; will retry", extra={"doc_id": str(doc["_id"])})
         return published
 
-    async def _worker(self) -> None:
+    async def _worker(self, collection: str) -> None:
+        pending = self._pending[collection]
         while True:
             # What was asked for meanwhile goes together: a burst of writes costs a few reads.
-            asked = [await self._pending.get()]
-            while len(asked) < self.batch and not self._pending.empty():
-                asked.append(self._pending.get_nowait())
-            by_collection: dict[str, list[Any]] = {}
-            for collection, doc_id in asked:
-                by_collection.setdefault(collection, []).append(doc_id)
-            for collection, doc_ids in by_collection.items():
-                try:
-                    await self.relay_documents(collection, doc_ids)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("outbox relay failed; the sweep will retry")
-                    self._failed.set()
+            asked = [await pending.get()]
+            while len(asked) < self.batch and not pending.empty():
+                asked.append(pending.get_nowait())
+            try:
+                await self.relay_documents(collection, asked)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay failed; the sweep will retry")
+                self._failed.set()
 
     async def _sweeper(self) -> None:
         backoff = FIRST_RETRY_SECONDS
