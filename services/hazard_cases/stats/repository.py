@@ -5,6 +5,14 @@ holds its schools', a county's its townships', a school's its own.
 All are kept by single-document writes that only move forward: a hazard's fact replaces an
 older version of itself, and a child's summary replaces an older revision of itself in its
 parent's cell. Events may come twice or out of order; nothing is counted twice.
+
+Bounds, stated because both grow with the data rather than by design: a school-month's facts
+hold one entry (about 120 bytes) per hazard the school reported that month, so MongoDB's
+16 MB document limit is reached at about 130,000 (the benchmark's one school holds 4,100:
+0.5 MB); a summary carries the deadline of each open hazard below its grid (`open`, for
+counting what is overdue when read), so a county's cell grows with its open hazards, about
+40 bytes each. Both should move to documents of their own (facts per hazard, overdue counts
+kept by deadline buckets) before a province's figures are kept this way.
 """
 
 from __future__ import annotations
