@@ -14,7 +14,7 @@ batch of one.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -64,8 +64,11 @@ async def handle_reports(
     copy: PlaceCopy,
     events: Sequence[ReportSubmitted],
     default_window: timedelta,
+    announce: Callable[[set[str]], None] | None = None,
 ) -> Written:
-    """Open or join a hazard for each report; return what was written."""
+    """Open or join a hazard for each report; return what was written. `announce` hears the
+    hazards written so far before the batch's joins are written: a flood's joins in the same
+    batch then never hold up the openings of other places."""
     written = Written()
     unique = list({event.report_id: event for event in reversed(events)}.values())[::-1]
     ids = [event.report_id for event in unique]
@@ -112,6 +115,8 @@ async def handle_reports(
             # The registry's copy may have arrived between the read and the insert; its handler
             # then looked for waiting hazards before this one existed. Look again.
             await opening.assign_waiting(db, policies, copy, hazard_id=event.report_id)
+    if announce is not None:
+        announce(set(written.hazards))
     for hazard_id, reports in plan.joins.items():
         written.linked |= set(await joining.join(db, plan.targets[hazard_id], reports))
     return written

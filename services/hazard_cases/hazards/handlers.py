@@ -46,12 +46,18 @@ def subscribe(
     copy = PlaceCopy(db)
 
     async def on_reports(batch: list[tuple[ReportSubmitted, Delivery]]) -> None:
+        announced: set[str] = set()
+
+        def announce(hazard_ids: set[str]) -> None:
+            for hazard_id in hazard_ids - announced:
+                relay.notify(repository.COLLECTION, hazard_id)
+            announced.update(hazard_ids)
+
         # Insert-or-nothing on the report ids: a second delivery finds its hazard and stops.
         written = await arrivals.handle_reports(
-            db, policies, copy, [event for event, _ in batch], duplicate_window
+            db, policies, copy, [event for event, _ in batch], duplicate_window, announce
         )
-        for hazard_id in written.hazards:
-            relay.notify(repository.COLLECTION, hazard_id)
+        announce(written.hazards)
         for report_id in written.linked:
             relay.notify(linked.COLLECTION, report_id)
 
