@@ -29,6 +29,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,9 +154,14 @@ class Sender:
                 return report_id
             await asyncio.sleep(0.2)
 
-    async def send_all(self, items: list[tuple[str, str]]) -> list[str]:
+    async def send_all(
+        self,
+        items: list[tuple[str, str]],
+        accepted: Callable[[int, str], None] | None = None,
+    ) -> list[str]:
         """Send every (point, description) as fast as intake answers, CLIENTS at a time;
-        return the report ids in the items' order."""
+        return the report ids in the items' order. `accepted` hears each (index, report id)
+        the moment its 202 arrives."""
         ids = [""] * len(items)
         queue = list(reversed(range(len(items))))
 
@@ -163,6 +169,8 @@ class Sender:
             while queue:
                 index = queue.pop()
                 ids[index] = await self.send(*items[index])
+                if accepted is not None:
+                    accepted(index, ids[index])
 
         await asyncio.gather(*(worker() for _ in range(CLIENTS)))
         return ids
@@ -381,9 +389,14 @@ async def flood(
     wanted: set[str] = set()
     watcher = asyncio.create_task(watch_board(board, wanted, seen, len(others)))
     started = time.monotonic()
-    ids = await sender.send_all(items)
+
+    def watch_others(index: int, report_id: str) -> None:
+        # Watched from its 202 on, not from the end of the whole flood's sending.
+        if items[index][0] in others:
+            wanted.add(report_id)
+
+    ids = await sender.send_all(items, watch_others)
     others_ids = [i for i, (point, _) in zip(ids, items, strict=True) if point in others]
-    wanted.update(others_ids)
     done = await wait_handled(http, cases, before + len(items), within=900)
     await asyncio.wait_for(watcher, timeout=120)
     took = done - started
