@@ -5,8 +5,8 @@ the same hazards collection in the same run.
 
 The history (a city of 10 counties × 10 townships × 13 schools, three years) is generated once
 into its own database and kept for later runs: the hazards themselves (for the bare count) and
-the per-school monthly facts and the monthly and daily summaries the queries read, built with
-the same functions the live service uses.
+the per-hazard facts, the overdue entries and the monthly and daily summaries the queries
+read, built with the same functions the live service uses.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from pymongo import AsyncMongoClient
 
 import tests.conftest  # noqa: F401  (reads the servers' environment file)
 from services.hazard_cases.stats import repository
-from services.hazard_cases.stats.figures import fact_of, merge, summarise
+from services.hazard_cases.stats.figures import OPEN_RUNNING, fact_of, merge, summarise
 from services.hazard_cases.stats.periods import parse_period
 from services.hazard_cases.stats.service import day_of, figures_for, month_of, schools_under
 from tests.support.servers import InfraEnv
 
 DB = "xiaoan_bench_case_queries"
 CHINA = ZoneInfo("Asia/Shanghai")
-FORMAT = 5  # of the stored cells: a new format makes the history again
+FORMAT = 6  # of the stored cells: a new format makes the history again
 HAZARDS = 1_000_000
 COUNTIES, TOWNSHIPS, SCHOOLS = 10, 10, 13
 START = datetime(2023, 12, 1, tzinfo=UTC)
@@ -91,7 +91,9 @@ async def ensure_history(db: Any) -> None:
         return
     for name in (
         "hazards",
+        repository.FORMER_FACTS,
         repository.FACTS,
+        repository.OVERDUE,
         repository.CELLS,
         repository.SCHOOL_LISTS,
         "bench_meta",
@@ -116,25 +118,22 @@ async def ensure_history(db: Any) -> None:
     # of the grids just below it (a school's, its own).
     cells: dict[str, dict[str, Any]] = defaultdict(dict)
     schools_of: dict[str, dict[str, Any]] = defaultdict(dict)
-    fact_docs = []
+    fact_docs, overdue_docs = [], []
+    now = time.time()
     for (school_path, month), hazard_facts in facts.items():
         school_id = school_path.strip("/").split("/")[-1]
-        fact_docs.append(
-            {
-                "_id": repository.cell_id(school_id, month),
-                "path": school_path,
-                "month": month,
-                "rev": 1,
-                "h": hazard_facts,
-            }
-        )
-        by_day: dict[str, dict[str, Any]] = defaultdict(dict)
+        by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for hazard_id, fact in hazard_facts.items():
-            by_day[day_of(fact["rep"])][hazard_id] = fact
+            fact_docs.append({"_id": repository.fact_id(school_id, month, hazard_id), **fact})
+            by_day[day_of(fact["rep"])].append(fact)
+            if fact["s"] in OPEN_RUNNING and fact["due"] <= now:
+                entry = {"due": fact["due"], "rep": fact["rep"], "rev": 1}
+                overdue_docs.append({"_id": f"{school_path}{month}|{hazard_id}", **entry})
         township = school_path.strip("/").split("/")[-2]
         county = school_path.strip("/").split("/")[-3]
-        for period, period_facts in [(month, hazard_facts), *by_day.items()]:
-            entry = {"rev": 1, "path": school_path, "unit": True, **summarise(period_facts)}
+        for period, period_facts in [(month, list(hazard_facts.values())), *by_day.items()]:
+            summary = summarise(period_facts, now)
+            entry = {"rev": 1, "path": school_path, "unit": True, **summary}
             cells[repository.cell_id(school_id, period)][school_id] = entry
             cells[repository.cell_id(township, period)][school_id] = entry
             schools_of[repository.cell_id(county, period)][school_id] = entry
@@ -155,8 +154,10 @@ async def ensure_history(db: Any) -> None:
                 "unit": False,
                 **merge(kids.values()),
             }
-    for start in range(0, len(fact_docs), 500):
-        await db[repository.FACTS].insert_many(fact_docs[start : start + 500], ordered=False)
+    for start in range(0, len(fact_docs), 5_000):
+        await db[repository.FACTS].insert_many(fact_docs[start : start + 5_000], ordered=False)
+    for start in range(0, len(overdue_docs), 500):
+        await db[repository.OVERDUE].insert_many(overdue_docs[start : start + 500], ordered=False)
     cell_docs = [{"_id": cell, "kids": kids} for cell, kids in cells.items()]
     list_docs = [{"_id": cell, "schools": schools} for cell, schools in schools_of.items()]
     for start in range(0, len(list_docs), 50):
@@ -213,8 +214,11 @@ async def run() -> list[tuple[str, float, str]]:
             return sorted(found.items(), key=lambda kv: kv[1].rectification_rate() or 0)
 
         async def county_overdue() -> object:
-            found = await figures_for(db, "county3", last_months(36))
-            return found.total.overdue(now)[:100]
+            # What GET /v1/stats/overdue reads: the entries, then those hazards.
+            span = {"$gte": (now - timedelta(days=DAYS)).timestamp(), "$lt": now.timestamp()}
+            late = await repository.overdue_under(db, "/city/county3/", span, 100)
+            found = await db["hazards"].find({"_id": {"$in": [h for h, _ in late]}}).to_list()
+            return len(found)
 
         async def city_three_years() -> object:
             return (await figures_for(db, "city", last_months(36))).total.by_category

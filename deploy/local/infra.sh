@@ -19,10 +19,10 @@ CACHE=${XIAOAN_CACHE_DIR:-$HOME/.cache/xiaoan}
 FERRETDB_VERSION=v1.24.2
 FERRETDB_COMMIT=cda72d440810406a208c4670aa7047f5bc8d528f
 # Our fixes to it (see the patch's header): atomic updates, _id lookups (equality and
-# $in) by index, update commands that free their connections as they go, and $push with
+# $in, prefix ranges) by index, update commands that free their connections as they go, and $push with
 # $slice.
 FERRETDB_PATCH=$ROOT/deploy/local/ferretdb-v1.24.2-xiaoan.patch
-FERRETDB_BUILD=xiaoan5
+FERRETDB_BUILD=xiaoan6
 # github.com/minio/minio is archived upstream and publishes no semver tags; this pseudo-version
 # (commit 7aac2a2c5b7c of 2026-02-12) is the newest the module proxy serves and is what we test on.
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c

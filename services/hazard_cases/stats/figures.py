@@ -40,14 +40,15 @@ def fact_of(doc: Mapping[str, Any]) -> Document:
     }
 
 
-def summarise(facts: Mapping[str, Mapping[str, Any]]) -> Document:
-    """Return the summary of one school's facts for one month."""
+def summarise(facts: Iterable[Mapping[str, Any]], now: float) -> Document:
+    """Return the summary of one school's facts for a period, as it stands at `now` (a POSIX
+    timestamp): how many of the hazards still running to a deadline have passed it, and the
+    earliest deadline of the others (when the summary must be made again)."""
     by: Counter[str] = Counter()
-    rectified = on_time = major = 0
+    rectified = on_time = major = overdue = 0
     ttr_sum = 0.0
-    # A map, not pairs: FerretDB stores no arrays inside arrays.
-    open_deadlines: dict[str, float] = {}
-    for hazard_id, fact in facts.items():
+    next_due: float | None = None
+    for fact in facts:
         by[f"{fact['s']}|{fact['c']}|{fact['g']}"] += 1
         major += fact["m"]
         if fact["s"] in RECTIFIED and fact["rect"] is not None:
@@ -56,14 +57,18 @@ def summarise(facts: Mapping[str, Mapping[str, Any]]) -> Document:
             if fact["due"] is None or fact["rect"] <= fact["due"]:
                 on_time += 1
         if fact["s"] in OPEN_RUNNING and fact["due"] is not None:
-            open_deadlines[hazard_id] = fact["due"]
+            if fact["due"] <= now:
+                overdue += 1
+            elif next_due is None or fact["due"] < next_due:
+                next_due = fact["due"]
     return {
         "by": dict(by),
         "rectified": rectified,
         "on_time": on_time,
         "ttr_sum": ttr_sum,
         "major": major,
-        "open": open_deadlines,
+        "overdue": overdue,
+        "next_due": next_due,
     }
 
 
@@ -79,7 +84,7 @@ class Figures:
     on_time: int = 0
     ttr_sum: float = 0.0
     major: int = 0
-    open: list[list[Any]] = field(default_factory=list)
+    overdue: int = 0  # as of when the summaries were made (see stats/service.py)
 
     def add(self, summary: Mapping[str, Any]) -> None:
         """Add one school-month summary."""
@@ -93,7 +98,7 @@ class Figures:
         self.on_time += summary["on_time"]
         self.ttr_sum += summary["ttr_sum"]
         self.major += summary["major"]
-        self.open.extend([hazard_id, due] for hazard_id, due in summary["open"].items())
+        self.overdue += summary.get("overdue", 0)  # summaries made before it was counted
 
     @property
     def counted(self) -> int:
@@ -112,11 +117,6 @@ class Figures:
         """Mean time from report to rectification, in hours."""
         return self.ttr_sum / self.rectified / 3600 if self.rectified else None
 
-    def overdue(self, now: datetime) -> list[list[Any]]:
-        """Return [hazard id, deadline] of hazards past their deadline, longest overdue first."""
-        cutoff = now.timestamp()
-        return sorted((pair for pair in self.open if pair[1] < cutoff), key=lambda p: p[1])
-
 
 def add_up(summaries: Iterable[Mapping[str, Any]]) -> Figures:
     """Return the figures of several school-month summaries."""
@@ -129,10 +129,12 @@ def add_up(summaries: Iterable[Mapping[str, Any]]) -> Figures:
 def merge(summaries: Iterable[Mapping[str, Any]]) -> Document:
     """Return one summary adding up several (a grid's, from those of the grids below it)."""
     by: Counter[str] = Counter()
-    merged: Document = {"rectified": 0, "on_time": 0, "ttr_sum": 0.0, "major": 0, "open": {}}
+    merged: Document = {"rectified": 0, "on_time": 0, "ttr_sum": 0.0, "major": 0, "overdue": 0}
+    dues = []
     for summary in summaries:
         by.update(summary["by"])
-        for key in ("rectified", "on_time", "ttr_sum", "major"):
-            merged[key] += summary[key]
-        merged["open"].update(summary["open"])
-    return {"by": dict(by), **merged}
+        for key in ("rectified", "on_time", "ttr_sum", "major", "overdue"):
+            merged[key] += summary.get(key, 0)  # summaries made before `overdue` was counted
+        if summary.get("next_due") is not None:
+            dues.append(summary["next_due"])
+    return {"by": dict(by), **merged, "next_due": min(dues, default=None)}

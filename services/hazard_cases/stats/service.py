@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,7 +17,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.places import repository as places
 from services.hazard_cases.stats import repository
-from services.hazard_cases.stats.figures import Figures, add_up, fact_of, merge, summarise
+from services.hazard_cases.stats.figures import (
+    OPEN_RUNNING,
+    Figures,
+    add_up,
+    fact_of,
+    merge,
+    summarise,
+)
+from shared.clock import utc_now
 from shared.vocabulary import GridLevel
 
 Document = dict[str, Any]
@@ -66,11 +75,10 @@ def prefix(ids: list[str], grid_id: str) -> str:
 async def refresh(db: AsyncDatabase[Document], hazard_ids: Iterable[str]) -> int:
     """Bring some hazards' figures up to date (safe to repeat); return how many were found.
 
-    Each hazard's fact is stored in its school-month document; then, once per school-month
-    touched, the school's summary goes into its own cell and its township's; the township's,
-    summed from its cell, into the county's; and so on to the root, each step only forward.
-    The same is done for each day touched (a day's cells answer periods that do not cover
-    whole months).
+    Each hazard's fact is stored; then, once per school-month touched, the school's summary
+    goes into its own cell and its township's; the township's, summed from its cell, into the
+    county's; and so on to the root, each step only forward. The same is done for each day
+    touched (a day's cells answer periods that do not cover whole months).
     """
     touched: dict[tuple[str, str], tuple[str, set[str]]] = {}
     batch: dict[tuple[str, str], dict[str, Document]] = defaultdict(dict)
@@ -83,30 +91,43 @@ async def refresh(db: AsyncDatabase[Document], hazard_ids: Iterable[str]) -> int
         _, days = touched.setdefault((school_id, month), (school_path, set()))
         days.add(day_of(fact["rep"]))
     for (school_id, month), facts in batch.items():
-        school_path, _ = touched[(school_id, month)]
-        await repository.put_facts(db, school_id, school_path, month, facts)
+        await repository.put_facts(db, school_id, month, facts)
     for (school_id, month), (school_path, days) in touched.items():
-        await _roll_up(db, school_id, school_path, month, days)
+        await roll_up(db, school_id, school_path, month, days)
     return len(found_docs)
 
 
-async def _roll_up(
-    db: AsyncDatabase[Document], school_id: str, school_path: str, month: str, days: set[str]
+async def roll_up(
+    db: AsyncDatabase[Document],
+    school_id: str,
+    school_path: str,
+    month: str,
+    days: set[str],
+    *,
+    passed_since: float | None = None,
 ) -> None:
     """Carry a school-month's summary, and that of each day given, up through every grid
-    above it."""
-    stored = await repository.facts(db, school_id, month)
-    if stored is None:
-        return
-    facts = stored["h"]
-    await _carry(db, school_id, school_path, month, stored["rev"], facts)
-    by_day: dict[str, dict[str, Document]] = {day: {} for day in days}
-    for hazard_id, fact in facts.items():  # one pass, whatever the number of days touched
-        on_day = by_day.get(day_of(fact["rep"]))
-        if on_day is not None:
-            on_day[hazard_id] = fact
-    for day in sorted(by_day):
-        await _carry(db, school_id, school_path, day, stored["rev"], by_day[day])
+    above it; with `passed_since`, also the days of hazards whose deadline passed since then."""
+    rev = await repository.next_revision(db, school_id, school_path, month)
+    facts = await repository.month_facts(db, school_id, month)
+    now = utc_now().timestamp()
+    by_day: dict[str, list[Document]] = defaultdict(list)
+    for fact in facts.values():  # one pass, whatever the number of days touched
+        by_day[day_of(fact["rep"])].append(fact)
+        if passed_since is not None and _passed(fact, passed_since, now):
+            days.add(day_of(fact["rep"]))
+    month_summary = summarise(facts.values(), now)
+    await _carry(db, school_id, school_path, month, rev, month_summary)
+    for day in sorted(days):
+        await _carry(db, school_id, school_path, day, rev, summarise(by_day[day], now))
+    await repository.put_due(db, school_id, school_path, month, rev, month_summary["next_due"])
+    overdue = {hazard_id: fact for hazard_id, fact in facts.items() if _passed(fact, 0.0, now)}
+    await repository.put_overdue(db, school_path, month, rev, overdue)
+
+
+def _passed(fact: Document, since: float, now: float) -> bool:
+    """Tell whether a hazard running to its deadline passed it between `since` and `now`."""
+    return fact["s"] in OPEN_RUNNING and fact["due"] is not None and since <= fact["due"] <= now
 
 
 async def _carry(
@@ -115,10 +136,10 @@ async def _carry(
     school_path: str,
     period: str,
     rev: int,
-    facts: dict[str, Document],
+    summary: Document,
 ) -> None:
     """Put a school's summary of a period in its cells and carry it up to the root."""
-    entry = {"rev": rev, "path": school_path, "unit": True, **summarise(facts)}
+    entry = {"rev": rev, "path": school_path, "unit": True, **summary}
     ids = path_ids(school_path)
     # The county's list first: once a school shows a revision, its county lists that one or later.
     if len(ids) >= 3:
@@ -134,10 +155,13 @@ async def _carry(
         child_id = grid_id
 
 
-# Hazards refreshed at once. A batch rewrites each school-month touched whole, so a steady
+# Hazards refreshed at once. A batch summarises each school-month touched once, so a steady
 # trickle of changes (a hundred reports a second) is left to gather for `interval` between
-# batches instead of rewriting the same school's month twenty times a second.
+# batches instead of summarising the same school's month twenty times a second.
 REFRESH_BATCH = 500
+# How often the school-months in which a deadline passed are summarised again: the overdue
+# counts trail the clock by at most about this.
+DUE_CHECK_SECONDS = 5.0
 
 
 async def refresh_marked(db: AsyncDatabase[Document], batch: int = REFRESH_BATCH) -> int:
@@ -150,15 +174,49 @@ async def refresh_marked(db: AsyncDatabase[Document], batch: int = REFRESH_BATCH
     return len(marked)
 
 
+async def refresh_passed(db: AsyncDatabase[Document], batch: int = REFRESH_BATCH) -> int:
+    """Summarise again the school-months in which a deadline passed; return how many."""
+    due = await repository.due(db, utc_now().timestamp(), batch)
+    for doc in due:
+        school_id, month = doc["_id"].rsplit("|", 1)
+        await roll_up(db, school_id, doc["path"], month, set(), passed_since=doc["at"])
+    return len(due)
+
+
+async def move_former_facts(db: AsyncDatabase[Document]) -> int:
+    """Store the facts kept before in one document per school-month as facts of their own, and
+    summarise those months again (safe to repeat, and to run on every replica at once)."""
+    moved = 0
+    while former := await repository.former_facts(db, 20):
+        for doc in former:
+            school_id, month = doc["_id"].rsplit("|", 1)
+            facts = doc.get("h", {})
+            await repository.put_facts(db, school_id, month, facts)
+            # Its summaries carry the former document's revision: the next ones must be later.
+            await repository.revision_at_least(db, school_id, month, int(doc.get("rev", 0)))
+            days = {day_of(fact["rep"]) for fact in facts.values()}
+            await roll_up(db, school_id, doc["path"], month, days)
+            await repository.drop_former(db, doc["_id"])
+            moved += 1
+    return moved
+
+
 async def keep_current(db: AsyncDatabase[Document], interval: float) -> None:
     """Refresh marked hazards for as long as the service runs (every replica may help): the
-    figures trail the hazards by about `interval`, less when a burst fills whole batches."""
+    figures trail the hazards by about `interval`, less when a burst fills whole batches, and
+    the overdue counts trail the clock by about `DUE_CHECK_SECONDS`."""
+    checked = 0.0
     while True:
+        done = 0
         try:
+            if checked == 0.0:
+                await move_former_facts(db)
             done = await refresh_marked(db)
+            if time.monotonic() - checked >= DUE_CHECK_SECONDS:
+                await refresh_passed(db)
+                checked = time.monotonic()
         except Exception:  # a database hiccup must not stop the figures for good
             log.exception("refreshing the figures failed; trying again")
-            done = 0
         # A full batch means more are waiting: go on soon, leaving the consumers room.
         await asyncio.sleep(0.05 if done >= REFRESH_BATCH else interval)
 
