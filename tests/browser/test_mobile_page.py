@@ -16,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from pymongo import AsyncMongoClient
 
 from tests.browser.test_command_centre_page import CHROMIUM, CHROMIUM_ARGS, CHROMIUM_PRESENT
 from tests.support.client import ApiClient
@@ -314,5 +315,67 @@ async def test_a_report_left_waiting_is_sent_by_the_worker_after_the_page_is_clo
     await again.goto(qr["url"])
     await expect(again.locator("#sent")).to_contain_text(description)
     await expect(again.locator("#outbox-box")).to_be_hidden()
+    assert errors == []
+    await context.close()
+
+
+async def test_an_offline_report_with_two_photos_arrives_once_with_two_photos_stored(
+    browser: Browser, own_platform: Platform, http: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """On reconnection the page and its service worker both send what waits on the phone;
+    between them, one report and its two photos are stored, each once."""
+    qr = await issue_qr(own_platform, http)
+    context, page, errors = await phone(browser)
+    await page.goto(qr["url"])
+    await page.evaluate("navigator.serviceWorker.ready")
+    await log_in(page, "demo-teacher")
+    await expect(page.locator("#point-name")).to_have_text(POINT_NAME)
+    media = AsyncMongoClient[dict[str, Any]](own_platform.infra.mongo_url)
+    stored = media[own_platform.database("media_storage")]["media"]
+    before = await stored.count_documents({})
+
+    await context.set_offline(True)
+    for n in (1, 2):
+        Image.new("RGB", (1600, 1200), (40 * n, 90, 160)).save(tmp_path / f"p{n}.png")
+    await page.locator("#photo-input").set_input_files(
+        [str(tmp_path / "p1.png"), str(tmp_path / "p2.png")]
+    )
+    await expect(page.locator("#photos img")).to_have_count(2)
+    description = f"走廊灭火器压力不足（两张照片 {uuid.uuid4().hex[:6]}）"
+    await write_and_send(page, "消防安全", description)
+    await expect(page.locator("#form-status")).to_have_text("已保存在手机上，联网后自动发送。")
+
+    # Back online: the page sends, and the browser wakes the worker to send at the same time.
+    cdp = await context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    await cdp.send("ServiceWorker.enable")
+    origin = own_platform.url("hazard_intake")
+
+    async def registered() -> str | None:
+        ours = [r for r in registrations if r["scopeURL"] == origin + "/" and not r["isDeleted"]]
+        return str(ours[-1]["registrationId"]) if ours else None
+
+    registration_id = await wait_until(registered, timeout=10, what="the worker's registration")
+    await context.set_offline(False)
+    await cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {"origin": origin, "registrationId": registration_id, "tag": "xiaoan-outbox"}
+        | {"lastChance": False},
+    )
+    await expect(page.locator("#outbox-box")).to_be_hidden(timeout=30_000)
+    await expect(page.locator("#sent")).to_contain_text(description)
+
+    teacher = await ApiClient.login(own_platform, http, "demo-teacher")
+    found = await wait_until(
+        lambda: hazards_described(teacher, description), timeout=60, what="the hazard"
+    )
+    assert len(found) == 1
+    assert len(found[0]["photo_ids"]) == 2
+    assert await stored.count_documents({}) - before == 2  # no orphan photos either
+    await media.close()
     assert errors == []
     await context.close()

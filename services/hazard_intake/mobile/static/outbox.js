@@ -17,6 +17,7 @@ const RETRY_BASE_MS = 2000;
 const RETRY_MAX_MS = 30000;
 const SLOT_MARGIN_MS = 30000;
 const MAX_SLOT_RENEWALS = 5;
+const SENDER_LOCK = "xiaoan-outbox-sender";
 
 function promised(request) {
   return new Promise((resolve, reject) => {
@@ -175,10 +176,18 @@ export class Sender {
     return this.running;
   }
 
+  // One sender at a time across the page and its service worker (both send on reconnection):
+  // the second waits, then finds what the first sent already gone from the list, instead of
+  // uploading the same photos again under keys of its own.
   async runOnce() {
     clearTimeout(this.timer);
     this.timer = null;
     this.nextTryAt = null;
+    if (!globalThis.navigator?.locks) return this.sendWaiting();
+    return navigator.locks.request(SENDER_LOCK, () => this.sendWaiting());
+  }
+
+  async sendWaiting() {
     const who = this.auth();
     const waiting = (await listReports()).filter((r) => r.state === "waiting");
     if (!waiting.length) {
