@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from services.hazard_cases.config import Settings
 from services.hazard_cases.deadlines import repository as deadlines
 from services.hazard_cases.deadlines.routes import router as deadlines_router
-from services.hazard_cases.hazards import claims, handlers, linked, timers
+from services.hazard_cases.hazards import claims, handlers, linked, timer_hints, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
 from services.hazard_cases.lists.routes import router as lists_router
@@ -35,6 +35,7 @@ from shared.runtime import open_runtime
 INDEXES = {
     hazards.COLLECTION: hazards.INDEXES,
     claims.COLLECTION: [],
+    timer_hints.COLLECTION: timer_hints.INDEXES,
     linked.COLLECTION: linked.INDEXES,
     linked.REPORTERS: [],
     deadlines.COLLECTION: [],

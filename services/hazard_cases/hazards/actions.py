@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hazard_cases.access import check_action
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import escalation, lifecycle, repository
+from services.hazard_cases.hazards import escalation, lifecycle, repository, timer_hints
 from services.hazard_cases.hazards import events as hazard_events
 from services.hazard_cases.hazards.lifecycle import ACTION_LABELS, Action
 from services.hazard_cases.hazards.models import (
@@ -288,6 +288,8 @@ async def act(
         )
         update = _update(doc, principal, action, after, change, policy, now, note)
         if await repository.update_if_version(db, hazard_id, doc["version"], update):
+            timer = (hazard_id, doc["version"] + 1, update["$set"]["next_check_at"])
+            await timer_hints.note(db, [timer])
             return await repository.get(db, hazard_id) or doc
     raise ApiError(
         409,

@@ -22,7 +22,15 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import claims, joining, key_reuse, linked, opening, repository
+from services.hazard_cases.hazards import (
+    claims,
+    joining,
+    key_reuse,
+    linked,
+    opening,
+    repository,
+    timer_hints,
+)
 from services.hazard_cases.hazards.lifecycle import OPEN_STATUSES
 from services.hazard_cases.places.cache import PlaceCopy
 from shared.events import ReportSubmitted
@@ -110,6 +118,10 @@ async def handle_reports(
         plan.targets[event.report_id] = doc
     opened = await repository.insert_many_new(db, [plan.targets[e.report_id] for e in plan.openers])
     written.hazards |= opened
+    # Those delivered before too: a crash may have come between their insert and their hint.
+    new_docs = [plan.targets[e.report_id] for e in plan.openers]
+    timed = [doc for doc in [*new_docs, *opened_before.values()] if doc.get("next_check_at")]
+    await timer_hints.note(db, [timer_hints.timer_of(doc) for doc in timed])
     for event in plan.openers:
         if event.report_id in opened and plan.targets[event.report_id]["assignee"] is None:
             # The registry's copy may have arrived between the read and the insert; its handler

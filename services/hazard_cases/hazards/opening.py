@@ -20,7 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import escalation, joining, repository
+from services.hazard_cases.hazards import escalation, joining, repository, timer_hints
 from services.hazard_cases.hazards.timeline import appended, entry
 from services.hazard_cases.places.cache import PlaceCopy
 from shared.clock import utc_now
@@ -283,6 +283,7 @@ async def assign_waiting(
     Each is given to whoever answered at the moment it was reported.
     """
     assigned = []
+    timers: list[tuple[str, int, datetime | None]] = []
     waiting = await repository.waiting(db, point_id=point_id, grid_id=grid_id, hazard_id=hazard_id)
     for doc in waiting:
         answer = await who_answered(copy, doc.get("point_id"), doc["grid_path"], doc["reported_at"])
@@ -320,6 +321,8 @@ async def assign_waiting(
         }
         if await repository.update_if_version(db, doc["_id"], doc["version"], update):
             assigned.append(doc["_id"])
+            timers.append((doc["_id"], version, fields["next_check_at"]))
+    await timer_hints.note(db, timers)
     return assigned
 
 

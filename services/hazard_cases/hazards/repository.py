@@ -107,10 +107,13 @@ async def page(
     return items, await db[COLLECTION].count_documents(query)
 
 
-async def due(db: AsyncDatabase[Document], now: datetime, limit: int) -> list[Document]:
-    """Return hazards whose timer ran out by `now`, the most overdue first."""
-    cursor = db[COLLECTION].find({"next_check_at": {"$lte": now}}, HIDDEN)
-    return [doc async for doc in cursor.sort("next_check_at", 1).limit(limit)]
+async def running_timers(db: AsyncDatabase[Document]) -> list[tuple[str, int, datetime]]:
+    """Return (id, version, next check) of every hazard with a timer (reads every hazard on
+    FerretDB: see timer_hints.py)."""
+    cursor = db[COLLECTION].find(
+        {"next_check_at": {"$ne": None}}, {"version": 1, "next_check_at": 1}
+    )
+    return [(doc["_id"], doc["version"], doc["next_check_at"]) async for doc in cursor]
 
 
 async def link_once(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from prometheus_client import Counter
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.hazard_cases.deadlines.repository import PolicyBook
-from services.hazard_cases.hazards import escalation, repository
+from services.hazard_cases.hazards import escalation, repository, timer_hints
 from services.hazard_cases.hazards import events as hazard_events
 from services.hazard_cases.hazards.escalation import REASON_LABELS, Step
 from services.hazard_cases.hazards.timeline import appended, entry
@@ -81,33 +82,62 @@ async def escalate_hazard(
         update = _update(doc, step, now)
         if not await repository.update_if_version(db, doc["_id"], doc["version"], update):
             return written  # another replica (or an action) got there first
+        doc = {**doc, **update["$set"]}
+        await timer_hints.note(db, [timer_hints.timer_of(doc)])
         if step.to is None:
             return written
         written += 1
         ESCALATIONS.labels(step.reason.value).inc()
-        doc = {**doc, **update["$set"]}
     return written
 
 
 async def escalate_due(
     db: AsyncDatabase[Document], policies: PolicyBook, relay: OutboxRelay
 ) -> int:
-    """Escalate every hazard whose timer ran out; return how many escalations were written."""
+    """Escalate every hazard whose timer ran out, as the hints tell; return how many were."""
     now = utc_now()
+    hints = await timer_hints.due(db, now, BATCH)
+    found = await repository.get_many(db, [hint["_id"] for hint in hints])
+    await timer_hints.forget(db, [hint for hint in hints if hint["_id"] not in found])
     written = 0
-    for doc in await repository.due(db, now, BATCH):
+    for hint in hints:
+        doc = found.get(hint["_id"])
+        if doc is None:
+            continue
         if await escalate_hazard(db, policies, doc, now):
             written += 1
             relay.notify(repository.COLLECTION, doc["_id"])
+        elif doc.get("next_check_at") is not None and doc["next_check_at"] > now:
+            await timer_hints.note(db, [timer_hints.timer_of(doc)])  # the hint was behind
+        else:  # nothing can run out at this version: a later change notes its own hint
+            await timer_hints.forget(db, [{"_id": doc["_id"], "v": doc["version"]}])
     return written
+
+
+async def copy_missing_hints(db: AsyncDatabase[Document]) -> int:
+    """Give every hazard with a timer a hint at its version (the backstop: one read of every
+    hazard); return how many were missing or behind."""
+    known = await timer_hints.versions(db)
+    behind = [
+        timer for timer in await repository.running_timers(db) if known.get(timer[0], -1) < timer[1]
+    ]
+    await timer_hints.note(db, behind)
+    return len(behind)
 
 
 async def run_timers(
     db: AsyncDatabase[Document], policies: PolicyBook, relay: OutboxRelay, interval: float
 ) -> None:
-    """Check the timers every `interval` seconds, for as long as the service runs."""
+    """Check the timers every `interval` seconds, for as long as the service runs; copy the
+    hints that are missing at start and every `BACKSTOP_SECONDS`."""
+    copied_at: float | None = None
     while True:
         try:
+            if copied_at is None or time.monotonic() - copied_at >= timer_hints.BACKSTOP_SECONDS:
+                missing = await copy_missing_hints(db)
+                if missing and copied_at is not None:
+                    log.warning("%d escalation timer hints were missing or behind", missing)
+                copied_at = time.monotonic()
             await escalate_due(db, policies, relay)
         except Exception:  # a database hiccup must not stop the timers for good
             log.exception("escalation timers failed; trying again")
