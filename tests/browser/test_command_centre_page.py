@@ -181,3 +181,18 @@ async def test_the_figures_follow_new_reports_and_the_period_chosen(
     await expect(page.locator("#figures-range")).to_have_text(f"{week_ago} — {today}")
     await page.get_by_role("button", name="English").click()
     await expect(tiles.first).to_contain_text("Hazards")
+
+
+async def test_a_login_that_may_not_see_the_board_is_told_so_instead_of_retrying(
+    browser: Browser, platform: Platform
+) -> None:
+    page = await browser.new_page(locale="zh-CN")
+    await page.goto(platform.url("command_centre") + "/")
+    await page.get_by_label("用户名").fill("demo-teacher")
+    await page.get_by_label("密码").fill("demo-teacher")
+    await page.get_by_role("button", name="登录").click()
+    await expect(page.locator("#forbidden")).to_have_text("无权限：您的账号不能查看指挥中心")
+    await page.wait_for_timeout(3000)  # three refreshes' time: still no "connection lost"
+    await expect(page.locator("#stale")).to_be_hidden()
+    await expect(page.locator("#forbidden")).to_be_visible()
+    await page.close()

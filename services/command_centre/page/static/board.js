@@ -117,9 +117,17 @@
     try {
       const response = await fetch("/v1/board", { headers: { Authorization: "Bearer " + token } });
       if (response.status === 401) return showLogin();
+      if (response.status === 403) {
+        // A login whose role may not see the board: say so once, and stop asking.
+        clearInterval(timer);
+        $("stale").hidden = true;
+        $("forbidden").hidden = false;
+        return;
+      }
       if (!response.ok) throw new Error("HTTP " + response.status);
       render(await response.json());
       $("stale").hidden = true;
+      $("forbidden").hidden = true;
     } catch (err) {
       $("stale").hidden = false;
     }
