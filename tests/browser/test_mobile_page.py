@@ -8,7 +8,7 @@ arrive exactly once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,32 @@ async def hazards_described(teacher: ApiClient, description: str) -> list[dict[s
     response = await teacher.get("hazard_cases", "/v1/hazards", limit=200)
     assert response.status_code == 200, response.text
     return [h for h in response.json()["items"] if h["description"] == description]
+
+
+async def worker_sync(
+    context: BrowserContext, page: Page, origin: str
+) -> Callable[[], Awaitable[None]]:
+    """Return a call that makes the browser fire the page's Background Sync now (through
+    DevTools, instead of after the browser's own back-off), once the worker is registered."""
+    cdp = await context.new_cdp_session(page)
+    registrations: list[dict[str, Any]] = []
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    await cdp.send("ServiceWorker.enable")
+
+    async def registered() -> str | None:
+        ours = [r for r in registrations if r["scopeURL"] == origin + "/" and not r["isDeleted"]]
+        return str(ours[-1]["registrationId"]) if ours else None
+
+    registration_id = await wait_until(registered, timeout=10, what="the worker's registration")
+
+    async def fire() -> None:
+        event = {"origin": origin, "registrationId": registration_id, "tag": "xiaoan-outbox"}
+        await cdp.send("ServiceWorker.dispatchSyncEvent", {**event, "lastChance": False})
+
+    return fire
 
 
 def a_photo(path: Path) -> Path:
@@ -281,29 +307,8 @@ async def test_a_report_left_waiting_is_sent_by_the_worker_after_the_page_is_clo
     # No page of the school's is open; the browser fires the sync (here on request, through
     # DevTools, instead of after its own back-off), and the worker sends the report.
     blank = await context.new_page()
-    cdp = await context.new_cdp_session(blank)
-    registrations: list[dict[str, Any]] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda e: registrations.extend(e["registrations"]),
-    )
-    await cdp.send("ServiceWorker.enable")
-    origin = own_platform.url("hazard_intake")
-
-    async def registered() -> str | None:
-        ours = [r for r in registrations if r["scopeURL"] == origin + "/" and not r["isDeleted"]]
-        return str(ours[-1]["registrationId"]) if ours else None
-
-    registration_id = await wait_until(registered, timeout=10, what="the worker's registration")
-    await cdp.send(
-        "ServiceWorker.dispatchSyncEvent",
-        {
-            "origin": origin,
-            "registrationId": registration_id,
-            "tag": "xiaoan-outbox",
-            "lastChance": False,
-        },
-    )
+    fire_sync = await worker_sync(context, blank, own_platform.url("hazard_intake"))
+    await fire_sync()
     found = await wait_until(
         lambda: hazards_described(teacher, description), timeout=60, what="the hazard"
     )
@@ -346,26 +351,9 @@ async def test_an_offline_report_with_two_photos_arrives_once_with_two_photos_st
     await expect(page.locator("#form-status")).to_have_text("已保存在手机上，联网后自动发送。")
 
     # Back online: the page sends, and the browser wakes the worker to send at the same time.
-    cdp = await context.new_cdp_session(page)
-    registrations: list[dict[str, Any]] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda e: registrations.extend(e["registrations"]),
-    )
-    await cdp.send("ServiceWorker.enable")
-    origin = own_platform.url("hazard_intake")
-
-    async def registered() -> str | None:
-        ours = [r for r in registrations if r["scopeURL"] == origin + "/" and not r["isDeleted"]]
-        return str(ours[-1]["registrationId"]) if ours else None
-
-    registration_id = await wait_until(registered, timeout=10, what="the worker's registration")
+    fire_sync = await worker_sync(context, page, own_platform.url("hazard_intake"))
     await context.set_offline(False)
-    await cdp.send(
-        "ServiceWorker.dispatchSyncEvent",
-        {"origin": origin, "registrationId": registration_id, "tag": "xiaoan-outbox"}
-        | {"lastChance": False},
-    )
+    await fire_sync()
     await expect(page.locator("#outbox-box")).to_be_hidden(timeout=30_000)
     await expect(page.locator("#sent")).to_contain_text(description)
 
