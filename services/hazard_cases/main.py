@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from services.hazard_cases.config import Settings
 from services.hazard_cases.deadlines import repository as deadlines
 from services.hazard_cases.deadlines.routes import router as deadlines_router
+from services.hazard_cases.evidence import handlers as evidence_handlers
+from services.hazard_cases.evidence import repository as evidence
 from services.hazard_cases.hazards import claims, handlers, linked, timer_hints, timers
 from services.hazard_cases.hazards import repository as hazards
 from services.hazard_cases.hazards.routes import router as hazards_router
@@ -39,6 +41,7 @@ INDEXES = {
     linked.COLLECTION: linked.INDEXES,
     linked.REPORTERS: [],
     deadlines.COLLECTION: [],
+    evidence.COLLECTION: [],
     stats.FACTS: [],
     stats.MONTHS: [],
     stats.DUE: [],
@@ -65,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             window = timedelta(hours=settings.duplicate_window_hours)
             handlers.subscribe(runtime.broker, runtime.db, relay, policies, window)
             stats_handlers.subscribe(runtime.broker, runtime.db)
+            evidence_handlers.subscribe(runtime.broker, runtime.db)
             parked_handlers.subscribe(runtime.broker, runtime.db, relay, runtime.metrics)
             runtime.run_in_background(lambda: stats_service.keep_current(runtime.db, 0.5))
             await runtime.broker.start_consuming()

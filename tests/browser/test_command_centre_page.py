@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.support.client import ApiClient
-from tests.support.photos import confirm, jpeg_with_gps, upload
+from tests.support.photos import stored_photo
 from tests.support.platform import Platform
 from tests.support.school import PASSWORD, hazard, new_school, report
 
@@ -95,13 +95,6 @@ async def test_page_switches_to_english_and_rejects_a_wrong_password(
     await expect(page.locator("#login-error")).to_have_text("Wrong username or password")
 
 
-async def uploaded_photo(user: ApiClient, purpose: str) -> str:
-    slot, to_s3 = await upload(user, jpeg_with_gps((480, 320)), purpose=purpose)
-    assert to_s3.status_code == 204
-    assert (await confirm(user, slot["media_id"])).status_code == 200
-    return str(slot["media_id"])
-
-
 async def test_the_head_verifies_with_the_before_and_after_photos_side_by_side(
     browser: Browser, platform: Platform, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
@@ -109,7 +102,7 @@ async def test_the_head_verifies_with_the_before_and_after_photos_side_by_side(
     school = await new_school(admin)
     keeper = await school.login(admin, school.keeper)
     description = f"消防栓箱门脱落（{school.tag}）"
-    before = await uploaded_photo(keeper, "finding")
+    before = await stored_photo(keeper, "finding")
     hazard_id = await report(keeper, school, description, photo_ids=[before])
     await hazard(admin, hazard_id, status="assigned")
     for body in (
@@ -117,7 +110,7 @@ async def test_the_head_verifies_with_the_before_and_after_photos_side_by_side(
         {
             "action": "submit_rectification",
             "note": "已重新安装箱门",
-            "photo_ids": [await uploaded_photo(keeper, "rectification")],
+            "photo_ids": [await stored_photo(keeper, "rectification")],
         },
     ):
         answer = await keeper.post("hazard_cases", f"/v1/hazards/{hazard_id}/actions", body)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.support.client import ApiClient
-from tests.support.photos import confirm, jpeg_with_gps, upload
+from tests.support.photos import stored_photo
 from tests.support.school import School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
 
@@ -35,10 +35,7 @@ async def test_a_second_report_joins_the_open_hazard_and_its_photo_follows(
     first = await report(keeper, school, "消防通道堆放纸箱")
     await hazard(admin, first, status="assigned")
 
-    slot, to_s3 = await upload(zone_head, jpeg_with_gps((320, 240)))
-    assert to_s3.status_code == 204
-    photo = slot["media_id"]
-    assert (await confirm(zone_head, photo)).status_code == 200
+    photo = await stored_photo(zone_head)
     second = await report(zone_head, school, "通道里纸箱越堆越多", photo_ids=[photo])
 
     async def joined() -> dict[str, object] | None:
@@ -98,7 +95,14 @@ async def test_an_open311_request_that_joins_a_hazard_follows_it_to_closure(
 
     for actor, body in (
         (keeper, {"action": "accept"}),
-        (keeper, {"action": "submit_rectification", "note": "已清理", "photo_ids": ["p"]}),
+        (
+            keeper,
+            {
+                "action": "submit_rectification",
+                "note": "已清理",
+                "photo_ids": [await stored_photo(keeper, "rectification")],
+            },
+        ),
         (head, {"action": "verify"}),
     ):
         answer = await actor.post("hazard_cases", f"/v1/hazards/{first}/actions", body)

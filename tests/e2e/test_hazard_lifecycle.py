@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.support.client import ApiClient
+from tests.support.photos import stored_photo
 from tests.support.platform import Platform
 from tests.support.school import School, hazard, new_school, notice, report
 from tests.support.waiting import wait_until
@@ -106,13 +107,14 @@ async def test_a_hazard_walks_every_state_and_refuses_every_illegal_step(
     no_photo = await act(keeper, hazard_id, {"action": "submit_rectification", "note": "已清理"})
     assert no_photo.status_code == 422
     assert no_photo.json()["error"]["details"][0]["field"] == "submit_rectification.photo_ids"
+    after = await stored_photo(keeper, "rectification")
     rectified = await ok(
         keeper,
         hazard_id,
-        {"action": "submit_rectification", "note": "纸箱已清走", "photo_ids": ["after-1"]},
+        {"action": "submit_rectification", "note": "纸箱已清走", "photo_ids": [after]},
     )
     assert rectified["status"] == "rectified"
-    assert rectified["rectification_photo_ids"] == ["after-1"]
+    assert rectified["rectification_photo_ids"] == [after]
     await assert_only_allowed(admin, hazard_id, "rectified")
 
     failed = await ok(head, hazard_id, {"action": "fail_verification", "reason": "楼梯口仍有杂物"})
@@ -121,7 +123,11 @@ async def test_a_hazard_walks_every_state_and_refuses_every_illegal_step(
     await ok(
         keeper,
         hazard_id,
-        {"action": "submit_rectification", "note": "楼梯口也已清理", "photo_ids": ["after-2"]},
+        {
+            "action": "submit_rectification",
+            "note": "楼梯口也已清理",
+            "photo_ids": [await stored_photo(keeper, "rectification")],
+        },
     )
     closed = await ok(head, hazard_id, {"action": "verify", "note": "现场复查通过"})
     assert closed["status"] == "closed"
@@ -158,6 +164,33 @@ async def test_a_hazard_walks_every_state_and_refuses_every_illegal_step(
     assert [e["status"] for e in timeline][-3:] == ["rectified", "closed", "rectifying"]
 
 
+async def test_a_rectification_names_only_stored_photos_of_the_rectifier(
+    admin: ApiClient, school: School
+) -> None:
+    keeper = await school.login(admin, school.keeper)
+    head = await school.login(admin, school.head)
+    hazard_id = await report(keeper, school, "操场围栏断裂")
+    await hazard(admin, hazard_id, status="assigned")
+    await ok(keeper, hazard_id, {"action": "accept"})
+    made_up = "0123456789abcdef0123456789abcdef"  # shaped like a media id, never uploaded
+    someone_elses = await stored_photo(head, "rectification")
+    a_finding = await stored_photo(keeper, "finding")
+    for photo_ids in (["after-1"], [made_up], [someone_elses], [a_finding]):
+        body = {"action": "submit_rectification", "note": "已修复", "photo_ids": photo_ids}
+        refused = await act(keeper, hazard_id, body)
+        assert refused.status_code == 422, (photo_ids, refused.text)
+        (detail,) = refused.json()["error"]["details"]
+        assert detail["field"] == "photo_ids"
+        assert "整改照片不存在" in detail["message_zh"]
+    # Nothing changed: the hazard still waits for its evidence.
+    assert (await hazard(admin, hazard_id))["status"] == "rectifying"
+
+    # A photo sent the moment its upload is confirmed counts.
+    own = await stored_photo(keeper, "rectification")
+    body = {"action": "submit_rectification", "note": "已修复", "photo_ids": [own]}
+    assert (await ok(keeper, hazard_id, body))["rectification_photo_ids"] == [own]
+
+
 async def test_the_rectifier_cannot_verify_their_own_work(admin: ApiClient, school: School) -> None:
     head = await school.login(admin, school.head)
     keeper = await school.login(admin, school.keeper)
@@ -167,7 +200,13 @@ async def test_the_rectifier_cannot_verify_their_own_work(admin: ApiClient, scho
     await ok(head, hazard_id, {"action": "assign", "person_id": school.people[school.head]})
     await ok(head, hazard_id, {"action": "accept"})
     await ok(
-        head, hazard_id, {"action": "submit_rectification", "note": "已换锁", "photo_ids": ["lock"]}
+        head,
+        hazard_id,
+        {
+            "action": "submit_rectification",
+            "note": "已换锁",
+            "photo_ids": [await stored_photo(head, "rectification")],
+        },
     )
     refused = await act(head, hazard_id, {"action": "verify"})
     assert refused.status_code == 403

@@ -11,6 +11,7 @@ import httpx
 from openpyxl import load_workbook
 
 from tests.support.client import ApiClient
+from tests.support.photos import stored_photo
 from tests.support.school import School, hazard, new_school, report
 from tests.support.waiting import wait_until
 
@@ -49,7 +50,13 @@ async def test_open_overdue_and_closed_lists_and_their_excel_export(admin: ApiCl
         await hazard(admin, hazard_id, status="assigned")
     await act(keeper, fixed, {"action": "accept"})
     await act(
-        keeper, fixed, {"action": "submit_rectification", "note": "已紧固", "photo_ids": ["a"]}
+        keeper,
+        fixed,
+        {
+            "action": "submit_rectification",
+            "note": "已紧固",
+            "photo_ids": [await stored_photo(keeper, "rectification")],
+        },
     )
     await act(head, fixed, {"action": "verify"})
     await act(head, wrong, {"action": "reject", "reason": "经核实无此问题"})

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.support.client import ApiClient
+from tests.support.photos import stored_photo
 from tests.support.school import hazard, new_school, report
 from tests.support.waiting import wait_until
 
@@ -43,7 +44,13 @@ async def test_figures_follow_the_loop_for_a_school_and_its_county(admin: ApiCli
     )
     await act(keeper, fixed, {"action": "accept"})
     await act(
-        keeper, fixed, {"action": "submit_rectification", "note": "已换锁", "photo_ids": ["x"]}
+        keeper,
+        fixed,
+        {
+            "action": "submit_rectification",
+            "note": "已换锁",
+            "photo_ids": [await stored_photo(keeper, "rectification")],
+        },
     )
     await act(head, fixed, {"action": "verify"})
     await act(head, wrong, {"action": "reject", "reason": "误报"})

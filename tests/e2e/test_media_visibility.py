@@ -14,18 +14,10 @@ import httpx
 import pytest
 
 from tests.support.client import ApiClient
-from tests.support.photos import confirm, jpeg_with_gps, upload
+from tests.support.photos import stored_photo
 from tests.support.platform import Platform
 from tests.support.school import PASSWORD, School, hazard, new_school, report
 from tests.support.waiting import wait_until
-
-
-async def photo(user: ApiClient, purpose: str = "finding") -> str:
-    """Upload and confirm a photo as `user`; return its media id."""
-    slot, to_s3 = await upload(user, jpeg_with_gps((320, 240)), purpose=purpose)
-    assert to_s3.status_code == 204, to_s3.text
-    assert (await confirm(user, slot["media_id"])).status_code == 200
-    return str(slot["media_id"])
 
 
 async def view(user: ApiClient, media_id: str) -> httpx.Response:
@@ -105,12 +97,12 @@ async def test_a_hazards_photos_follow_who_may_see_the_hazard(
     joiner, _ = await teacher_of(admin, school, "joiner")
 
     # Before it is attached to anything: its uploader only.
-    loose = await photo(reporter)
+    loose = await stored_photo(reporter)
     await sees(reporter, loose)
     for other in (admin, head, keeper, zone_head):
         await refused(other, loose)
 
-    finding = await photo(reporter)
+    finding = await stored_photo(reporter)
     hazard_id = await report(reporter, school, "消防通道堆放纸箱", photo_ids=[finding])
     opened = await hazard(admin, hazard_id, status="assigned")
     assert opened["assignee"]["person_id"] == school.people[school.keeper]
@@ -127,7 +119,7 @@ async def test_a_hazards_photos_follow_who_may_see_the_hazard(
     await refused(head, loose)
 
     # A teacher who joins it with a report of their own sees its photos, and theirs joins it.
-    joined = await photo(joiner)
+    joined = await stored_photo(joiner)
     await report(joiner, school, "通道里纸箱越堆越多", photo_ids=[joined])
     await sees(joiner, finding)
     assert (await sees(head, joined))["hazard_id"] == hazard_id
@@ -145,7 +137,7 @@ async def test_a_hazards_photos_follow_who_may_see_the_hazard(
 
     # Rectification evidence follows the same rule.
     await act(zone_head, hazard_id, {"action": "accept"})
-    evidence = await photo(zone_head, "rectification")
+    evidence = await stored_photo(zone_head, "rectification")
     await act(
         zone_head,
         hazard_id,
@@ -178,8 +170,8 @@ async def test_an_agency_sees_the_photos_of_hazards_referred_to_it_only(
     regulator = await ApiClient.login(platform, http, login["username"], PASSWORD)
 
     keeper = await school.login(admin, school.keeper)
-    loose = await photo(keeper)
-    security_photo, fire_photo = await photo(keeper), await photo(keeper)
+    loose = await stored_photo(keeper)
+    security_photo, fire_photo = await stored_photo(keeper), await stored_photo(keeper)
     security = await report(
         keeper,
         school,
@@ -206,7 +198,7 @@ async def test_an_agency_sees_the_photos_of_hazards_referred_to_it_only(
 
     # Rectification evidence of a referred hazard is theirs to see too.
     await act(keeper, security, {"action": "accept"})
-    evidence = await photo(keeper, "rectification")
+    evidence = await stored_photo(keeper, "rectification")
     body = {"action": "submit_rectification", "note": "已驱离", "photo_ids": [evidence]}
     await act(keeper, security, body)
     await sees(police, evidence)

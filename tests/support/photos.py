@@ -76,3 +76,13 @@ async def upload(
 
 async def confirm(user: ApiClient, media_id: str, service: str = "media_storage") -> httpx.Response:
     return await user.post(service, f"/v1/media/{media_id}/confirm")
+
+
+async def stored_photo(user: ApiClient, purpose: str = "finding") -> str:
+    """Upload and confirm a phone photo as `user`; return its media id once stored."""
+    slot, to_s3 = await upload(user, jpeg_with_gps((480, 320)), purpose=purpose)
+    assert to_s3.status_code == 204, to_s3.text
+    confirmed = await confirm(user, slot["media_id"])
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["status"] == "stored"
+    return str(slot["media_id"])

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.hazard_cases.access import check_action
 from services.hazard_cases.deadlines.policy import DeadlinePolicy
 from services.hazard_cases.deadlines.repository import PolicyBook
+from services.hazard_cases.evidence import service as evidence
 from services.hazard_cases.hazards import escalation, lifecycle, repository, timer_hints
 from services.hazard_cases.hazards import events as hazard_events
 from services.hazard_cases.hazards.lifecycle import ACTION_LABELS, Action
@@ -146,6 +147,7 @@ async def _plan(
             f"{actor} accepted and started rectifying" + (f": {body.note}" if body.note else ""),
         )
     if isinstance(body, SubmitRectificationBody):
+        await evidence.require_own_photos(db, principal.user_id, body.photo_ids)
         return Change(
             {
                 "rectified_by": _person(principal).model_dump(),
