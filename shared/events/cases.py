@@ -21,6 +21,9 @@ class HazardOpened(Event, routing_key="hazard_cases.hazard.opened"):
     grid_id: str
     grid_path: str
     school_name: str | None
+    grid_name: str | None = Field(
+        None, description="The reported grid's name: the place of a report without a point"
+    )
     category: HazardCategory
     risk_grade: RiskGrade | None
     description: str
@@ -44,6 +47,10 @@ class HazardAssigned(Event, routing_key="hazard_cases.hazard.assigned"):
     category: HazardCategory
     description: str
     point_name: str | None
+    school_name: str | None = Field(
+        None, description="Known by now even when the registry's copy lagged at the opening"
+    )
+    grid_name: str | None = None
     assignee: PersonRef
     assigned_by: str = Field(description="'system' for automatic assignment, else a person id")
     status: HazardStatus

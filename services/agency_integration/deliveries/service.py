@@ -36,6 +36,7 @@ def hazard_payload(event: HazardOpened) -> bytes:
             "description": event.description,
             "school_name": event.school_name,
             "point_name": event.point_name,
+            "grid_name": event.grid_name,
             "reported_at": event.reported_at.isoformat().replace("+00:00", "Z"),
         },
     }

@@ -149,6 +149,7 @@ class ReferralRead(BaseModel):
     description: str
     school_name: str | None
     point_name: str | None
+    grid_name: str | None = Field(None, description="The grid's name: the place without a point")
     referred_at: datetime
     dispositions: int = Field(description="How many answers the agency recorded on it")
     last_kind: DispositionKind | None = Field(

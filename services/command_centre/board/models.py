@@ -23,6 +23,9 @@ class BoardRow(BaseModel):
     description: str
     school_name: str | None
     point_name: str | None
+    grid_name: str | None = Field(
+        None, description="The grid's name: the place of a report without a point"
+    )
     reporter: PersonRef
     assignee: PersonRef | None
     rectify_by: datetime | None = Field(None, description="The rectification deadline")

@@ -34,6 +34,7 @@ def _facts(event: HazardOpened) -> Document:
         "description": event.description,
         "school_name": event.school_name,
         "point_name": event.point_name,
+        "grid_name": event.grid_name,
         "reporter": event.reporter.model_dump(),
         "reported_at": event.reported_at,
     }
@@ -56,6 +57,9 @@ def _change(event: BoardEvent) -> Document:
             "category": event.category.value,
             "description": event.description,
             "point_name": event.point_name,
+            # The place's names, when the registry's copy lagged at the opening.
+            **({"school_name": event.school_name} if event.school_name else {}),
+            **({"grid_name": event.grid_name} if event.grid_name else {}),
             "status": event.status.value,
             "assignee": event.assignee.model_dump(),
             "flag_reason": None,  # assigned: its place reads again
@@ -104,6 +108,7 @@ def _to_row(doc: Document) -> BoardRow:
         description=doc["description"],
         school_name=doc.get("school_name"),
         point_name=doc.get("point_name"),
+        grid_name=doc.get("grid_name"),
         reporter=doc["reporter"],
         assignee=doc.get("assignee"),
         rectify_by=doc.get("rectify_by"),

@@ -51,6 +51,7 @@ class HazardRead(BaseModel):
     point_name: str | None
     school_name: str | None
     grid_id: str
+    grid_name: str | None = Field(None, description="The reported grid's name")
     risk_grade: RiskGrade | None
     reporter: PersonRef
     assignee: PersonRef | None

@@ -52,6 +52,27 @@ class WhoAnswers:
     chain: list[Document]
     stand_in: bool = False
     problem: str | None = None
+    school_name: str | None = None
+    grid_name: str | None = None
+
+
+def place_names(
+    point: Document | None, grid_docs: list[Document], grid_path: str
+) -> tuple[str | None, str | None]:
+    """Return the school a place belongs to (None outside any school) and its grid's name.
+
+    A report on a grid without a point (an outside-school grid, a zone) is named after the grid,
+    and belongs to the nearest school above it.
+    """
+    own = next((part for part in reversed(grid_path.split("/")) if part), None)
+    grid_name = next((doc.get("name") for doc in grid_docs if doc["_id"] == own), None)
+    school = point.get("school_name") if point else None
+    if school is None:
+        school = next(
+            (doc.get("name") for doc in grid_docs if doc.get("level") == GridLevel.SCHOOL.value),
+            None,
+        )
+    return school, grid_name
 
 
 def _assignments(doc: Document | None) -> list[Assignment] | None:
@@ -66,6 +87,7 @@ async def who_answered(
     """Return who answered for a point or grid at `at`, from this service's registry copy."""
     point = await copy.point(point_id) if point_id else None
     grid_docs = await copy.grids_upward(grid_path)
+    school, grid_name = place_names(point, grid_docs, grid_path)
     try:
         grids_upward = [
             GridOnPath(
@@ -80,12 +102,16 @@ async def who_answered(
         result = resolve(_assignments(point) if point_id else None, grids_upward, at)
     except Exception as exc:  # no I/O in here: whatever fails is the stored data itself
         problem = f"{type(exc).__name__}: {exc}"[:500]
-        return WhoAnswers(point, None, None, [], problem=problem)
+        return WhoAnswers(
+            point, None, None, [], problem=problem, school_name=school, grid_name=grid_name
+        )
     chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
     unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
     slot = result.responsible.slot.value if result.responsible.slot else None
     if result.responsible.person is not None:
-        return WhoAnswers(point, result.responsible.person, slot, unique)
+        return WhoAnswers(
+            point, result.responsible.person, slot, unique, school_name=school, grid_name=grid_name
+        )
     # Nobody answers at the place. Once the copy holds every grid of the path with its
     # assignments (the registry announces each, possibly empty), the vacancy is real: the
     # nearest head above takes the hazard rather than leaving it unseen.
@@ -94,8 +120,10 @@ async def who_answered(
     if complete and all("assignments" in doc for doc in grid_docs):
         above = next((link.person for link in result.chain if link.person), None)
         if above is not None:
-            return WhoAnswers(point, above, None, unique, stand_in=True)
-    return WhoAnswers(point, None, slot, unique)
+            return WhoAnswers(
+                point, above, None, unique, stand_in=True, school_name=school, grid_name=grid_name
+            )
+    return WhoAnswers(point, None, slot, unique, school_name=school, grid_name=grid_name)
 
 
 def known_enough(point_id: str | None, point: Document | None) -> bool:
@@ -169,6 +197,8 @@ def _assigned_event(doc: Document, assignee: PersonRef, version: int) -> HazardA
         category=doc["category"],
         description=doc["description"],
         point_name=doc.get("point_name"),
+        school_name=doc.get("school_name"),
+        grid_name=doc.get("grid_name"),
         assignee=assignee,
         assigned_by="system",
         status=HazardStatus.ASSIGNED,
@@ -197,7 +227,8 @@ async def new_hazard(
         point_name=point.get("name") if point else None,
         grid_id=event.grid_id,
         grid_path=event.grid_path,
-        school_name=point.get("school_name") if point else None,
+        school_name=answer.school_name,
+        grid_name=answer.grid_name,
         category=event.category,
         risk_grade=grade,
         description=event.description,
@@ -231,6 +262,7 @@ async def new_hazard(
         "point_id": event.point_id,
         "point_name": opened.point_name,
         "school_name": opened.school_name,
+        "grid_name": opened.grid_name,
         "grid_id": event.grid_id,
         "grid_path": event.grid_path,
         "risk_grade": grade.value if grade else None,
@@ -300,7 +332,8 @@ async def assign_waiting(
             "escalation_chain": answer.chain,
             "responsible_slot": answer.slot,
             "point_name": point.get("name", doc.get("point_name")),
-            "school_name": point.get("school_name", doc.get("school_name")),
+            "school_name": answer.school_name or doc.get("school_name"),
+            "grid_name": answer.grid_name or doc.get("grid_name"),
             "risk_grade": grade.value if grade else None,
             **_timers(policy, grade, HazardCategory(doc["category"]), doc["reported_at"], now),
             "updated_at": now,

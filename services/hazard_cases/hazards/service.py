@@ -40,6 +40,7 @@ def to_read(doc: Document) -> HazardRead:
         point_name=doc.get("point_name"),
         school_name=doc.get("school_name"),
         grid_id=doc["grid_id"],
+        grid_name=doc.get("grid_name"),
         risk_grade=doc.get("risk_grade"),
         reporter=doc["reporter"],
         assignee=doc.get("assignee"),

@@ -32,8 +32,8 @@ async def deliver(db: AsyncDatabase[Document], notices: Sequence[Document]) -> s
 
 def assignee_notice(event: HazardAssigned) -> Document:
     """Return 'a hazard is yours to rectify' for the assignee's inbox."""
-    place = event.point_name or "所在网格"
-    place_en = event.point_name or "your grid"
+    place = event.point_name or event.grid_name or "所在网格"
+    place_en = event.point_name or event.grid_name or "your grid"
     category_zh, category_en = CATEGORY_LABELS[event.category]
     doc: Document = {
         # Derived from the event: a redelivered or republished event writes the same document.
