@@ -74,6 +74,9 @@ class HazardTransitioned(Event, routing_key="hazard_cases.hazard.transitioned"):
     assignee: PersonRef | None
     reporter: PersonRef
     rectify_by: datetime | None = Field(description="The rectification deadline after this")
+    verifier: PersonRef | None = Field(
+        None, description="On a rectification: the manager asked to verify it (验收)"
+    )
     note: str | None = Field(None, description="The reason or note given, as written")
     merged_into: str | None = None
     photo_ids: tuple[str, ...] = Field((), description="Evidence photos of this step (media ids)")
@@ -110,6 +113,11 @@ class ReportLinked(Event, routing_key="hazard_cases.report.linked"):
     point_id: str | None = Field(None, description="The hazard's risk point")
     reporter: PersonRef
     description: str = Field(description="What the later report said")
+    verifier: PersonRef | None = Field(
+        None,
+        description="Set when the hazard awaits verification: the manager asked to verify it, "
+        "who must hear that the problem was reported again",
+    )
     photo_ids: tuple[str, ...] = Field((), description="The later report's photos (media ids)")
     hazard_status: HazardStatus
     version: int = Field(description="Hazard version after this change; newer wins")

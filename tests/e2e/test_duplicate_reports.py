@@ -109,3 +109,36 @@ async def test_an_open311_request_that_joins_a_hazard_follows_it_to_closure(
         assert answer.status_code == 200, answer.text
     closed = await wait_until(lambda: shown("已销号"), timeout=60, what="the request to close")
     assert closed["status"] == "closed"
+
+
+async def test_the_verifier_is_asked_to_verify_and_told_when_the_problem_is_reported_again(
+    admin: ApiClient, school: School
+) -> None:
+    keeper = await school.login(admin, school.keeper)
+    zone_head = await school.login(admin, school.zone_head)
+    head = await school.login(admin, school.head)
+    first = await report(keeper, school, "消防通道堆放纸箱")
+    await hazard(admin, first, status="assigned")
+    evidence = await stored_photo(keeper, "rectification")
+    for body in (
+        {"action": "accept"},
+        {"action": "submit_rectification", "note": "纸箱已清走", "photo_ids": [evidence]},
+    ):
+        answer = await keeper.post("hazard_cases", f"/v1/hazards/{first}/actions", body)
+        assert answer.status_code == 200, answer.text
+    # The school's head verifies (the zone's head is a teacher, who may not).
+    asked = await notice(head, first, "hazard_to_verify")
+    assert asked["title_zh"] == "隐患已整改，请验收"
+    waiting = await hazard(head, first, status="rectified")
+    assert waiting["verifier"]["person_id"] == school.people[school.head]
+
+    # While it waits, someone finds the boxes back: the report joins, and the head hears it
+    # before closing the hazard on the rectifier's word.
+    second = await report(zone_head, school, "消防通道又堆满了纸箱")
+    again = await notice(head, first, "hazard_reported_again")
+    assert again["title_zh"] == "待验收的隐患又有人上报，请现场核实后再验收"
+    assert "消防通道又堆满了纸箱" in again["body_zh"]
+    joined = await hazard(admin, first, status="rectified")
+    assert second in [r["report_id"] for r in joined["linked_reports"]]
+    zone_inbox = (await zone_head.get("notifications", "/v1/notifications")).json()["items"]
+    assert not [n for n in zone_inbox if n["kind"] in ("hazard_to_verify", "hazard_reported_again")]

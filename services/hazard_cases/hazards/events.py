@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from services.hazard_cases.hazards import lifecycle
 from services.hazard_cases.hazards.escalation import Step
 from services.hazard_cases.hazards.lifecycle import Action
 from shared.events import Event, HazardAssigned, HazardEscalated, HazardTransitioned, PersonRef
@@ -45,6 +46,9 @@ def transitioned(
             rectify_by=doc.get("rectify_by"),
             note=note,
             merged_into=doc.get("merged_into"),
+            verifier=_person(lifecycle.verifier(doc))
+            if doc["status"] == HazardStatus.RECTIFIED.value
+            else None,
             photo_ids=tuple((doc.get("rectification") or {}).get("photo_ids", []))
             if action == Action.SUBMIT_RECTIFICATION
             else (),
@@ -59,6 +63,8 @@ def transitioned(
                 category=doc["category"],
                 description=doc["description"],
                 point_name=doc.get("point_name"),
+                school_name=doc.get("school_name"),
+                grid_name=doc.get("grid_name"),
                 assignee=PersonRef.model_validate(doc["assignee"]),
                 assigned_by=actor.person_id,
                 status=HazardStatus(doc["status"]),

@@ -123,3 +123,16 @@ def refusal(principal: Principal, doc: Mapping[str, Any], action: Action) -> tup
                 "The level above must approve; not the person who asked",
             )
     return None
+
+
+def verifier(doc: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Return whom a rectified hazard is put to for verification: the nearest head of a school
+    or a grid above it (opening.VERIFYING_LEVELS), never the rectifier or the assignee (as
+    `refusal` says), or None."""
+    barred = {
+        (doc.get("assignee") or {}).get("person_id"),
+        (doc.get("rectified_by") or {}).get("person_id"),
+    }
+    # Hazards opened before verifiers were kept fall back to their escalation chain.
+    chain = doc.get("verifiers") or doc.get("escalation_chain") or []
+    return next((dict(person) for person in chain if person["person_id"] not in barred), None)

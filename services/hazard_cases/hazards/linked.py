@@ -24,6 +24,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.hazard_cases.hazards import lifecycle
 from shared import mongo
 from shared.events import PersonRef, ReportLinked, ReportSubmitted
 from shared.ids import derived_id
@@ -66,6 +67,7 @@ def document(
         description=event.description,
         photo_ids=event.photo_ids,
         hazard_status=HazardStatus(hazard["status"]),
+        verifier=_awaiting_verifier(hazard),
         version=hazard["version"],
     )
     return {
@@ -167,3 +169,12 @@ async def page(
         .limit(limit)
     )
     return [doc async for doc in cursor]
+
+
+def _awaiting_verifier(hazard: Document) -> PersonRef | None:
+    """Return who is to verify the hazard, if it awaits verification: a report saying the
+    problem is still there is theirs to hear before they close it."""
+    if hazard["status"] != HazardStatus.RECTIFIED.value:
+        return None
+    person = lifecycle.verifier(hazard)
+    return PersonRef.model_validate(person) if person else None

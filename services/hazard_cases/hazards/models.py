@@ -56,6 +56,9 @@ class HazardRead(BaseModel):
     reporter: PersonRef
     assignee: PersonRef | None
     escalation_chain: list[PersonRef] = Field(description="Whom it escalates to, nearest first")
+    verifier: PersonRef | None = Field(
+        None, description="Awaiting verification: the manager asked to verify it"
+    )
     photo_ids: list[str] = Field(description="The finding's photos (before)")
     rectification_photo_ids: list[str] = Field(description="The evidence of the fix (after)")
     rectification_note: str | None

@@ -12,7 +12,7 @@ and parked. It is assigned once the place's data reads again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,11 @@ class WhoAnswers:
     problem: str | None = None
     school_name: str | None = None
     grid_name: str | None = None
+    verifiers: list[Document] = field(default_factory=list)
+
+
+# Heads of these grids verify rectifications (a zone's head is a teacher, who may not).
+VERIFYING_LEVELS = {GridLevel.SCHOOL, GridLevel.TOWNSHIP, GridLevel.BUREAU}
 
 
 def place_names(
@@ -107,10 +112,21 @@ async def who_answered(
         )
     chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
     unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
+    verifiers = [
+        link.person.model_dump()
+        for link in result.chain
+        if link.person is not None and link.level in VERIFYING_LEVELS
+    ]
     slot = result.responsible.slot.value if result.responsible.slot else None
     if result.responsible.person is not None:
         return WhoAnswers(
-            point, result.responsible.person, slot, unique, school_name=school, grid_name=grid_name
+            point,
+            result.responsible.person,
+            slot,
+            unique,
+            school_name=school,
+            grid_name=grid_name,
+            verifiers=verifiers,
         )
     # Nobody answers at the place. Once the copy holds every grid of the path with its
     # assignments (the registry announces each, possibly empty), the vacancy is real: the
@@ -121,9 +137,18 @@ async def who_answered(
         above = next((link.person for link in result.chain if link.person), None)
         if above is not None:
             return WhoAnswers(
-                point, above, None, unique, stand_in=True, school_name=school, grid_name=grid_name
+                point,
+                above,
+                None,
+                unique,
+                stand_in=True,
+                school_name=school,
+                grid_name=grid_name,
+                verifiers=verifiers,
             )
-    return WhoAnswers(point, None, slot, unique, school_name=school, grid_name=grid_name)
+    return WhoAnswers(
+        point, None, slot, unique, school_name=school, grid_name=grid_name, verifiers=verifiers
+    )
 
 
 def known_enough(point_id: str | None, point: Document | None) -> bool:
@@ -269,6 +294,7 @@ async def new_hazard(
         "reporter": reporter.model_dump(),
         "assignee": assignee.model_dump() if assignee else None,
         "escalation_chain": answer.chain,
+        "verifiers": answer.verifiers,
         "escalation_level": 0,
         "responsible_slot": answer.slot,
         "reported_at": event.received_at,
@@ -330,6 +356,7 @@ async def assign_waiting(
             "status": HazardStatus.ASSIGNED.value,
             "assignee": answer.assignee.model_dump(),
             "escalation_chain": answer.chain,
+            "verifiers": answer.verifiers,
             "responsible_slot": answer.slot,
             "point_name": point.get("name", doc.get("point_name")),
             "school_name": answer.school_name or doc.get("school_name"),

@@ -6,7 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.hazard_cases.hazards import linked, repository
+from services.hazard_cases.hazards import lifecycle, linked, repository
 from services.hazard_cases.hazards.lifecycle import DEADLINE_RUNS, allowed
 from services.hazard_cases.hazards.models import HazardRead, TimelineEntry
 from services.hazard_cases.hazards.visibility import can_see, visibility_filter
@@ -45,6 +45,7 @@ def to_read(doc: Document) -> HazardRead:
         reporter=doc["reporter"],
         assignee=doc.get("assignee"),
         escalation_chain=doc.get("escalation_chain", []),
+        verifier=lifecycle.verifier(doc) if status == HazardStatus.RECTIFIED else None,
         photo_ids=doc.get("photo_ids", []),
         rectification_photo_ids=rectification.get("photo_ids", []),
         rectification_note=rectification.get("note"),

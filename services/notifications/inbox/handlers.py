@@ -33,7 +33,10 @@ def subscribe(broker: Broker, db: AsyncDatabase[dict[str, Any]]) -> None:
         await service.notify_step(db, event)
 
     async def on_reports_linked(batch: list[tuple[ReportLinked, Delivery]]) -> None:
-        await service.deliver(db, [service.linked_notice(event) for event, _ in batch])
+        events = [event for event, _ in batch]
+        again = [service.reported_again_notice(event) for event in events]
+        notices = [service.linked_notice(event) for event in events]
+        await service.deliver(db, notices + [notice for notice in again if notice is not None])
 
     # Every new hazard is assigned, and a flood of reports on one place is a flood of joins:
     # their notices are stored a batch at a time, one command each.

@@ -131,6 +131,12 @@ _STEP_NOTICES: dict[str, tuple[str, str, str, str]] = {
         "您上报的隐患已与相同隐患合并处理",
         "Your report was merged with the same hazard",
     ),
+    "submit_rectification": (
+        "verifier",
+        "hazard_to_verify",
+        "隐患已整改，请验收",
+        "Rectified: please verify it",
+    ),
     "fail_verification": (
         "assignee",
         "hazard_reopened",
@@ -147,12 +153,13 @@ _STEP_NOTICES: dict[str, tuple[str, str, str, str]] = {
 
 
 async def notify_step(db: AsyncDatabase[Document], event: HazardTransitioned) -> bool:
-    """Tell the reporter how their report ended, or the assignee that the work is back."""
+    """Tell the reporter how their report ended, the assignee that the work is back, or the
+    verifier that a rectification waits for them."""
     notice = _STEP_NOTICES.get(event.action)
     if notice is None:
         return False
     role, kind, title_zh, title_en = notice
-    person = event.reporter if role == "reporter" else event.assignee
+    person = {"reporter": event.reporter, "assignee": event.assignee}.get(role, event.verifier)
     if person is None or person.person_id == event.actor.person_id:
         return False
     note_zh = f"：{event.note}" if event.note else ""
@@ -181,6 +188,27 @@ def linked_notice(event: ReportLinked) -> Document:
         (
             f"{event.description}（已并入正在处理的同一隐患，可在该隐患中查看进度）",
             f"{event.description} (joined the open hazard; follow it there)",
+        ),
+    )
+
+
+def reported_again_notice(event: ReportLinked) -> Document | None:
+    """Return 'the hazard you are to verify was reported again' for the verifier's inbox, when
+    a report joined a hazard awaiting verification; else None."""
+    if event.verifier is None or event.verifier.person_id == event.reporter.person_id:
+        return None
+    return _notice(
+        event.event_id,
+        event.verifier.person_id,
+        "hazard_reported_again",
+        event.hazard_id,
+        (
+            "待验收的隐患又有人上报，请现场核实后再验收",
+            "A hazard awaiting your verification was reported again: check on site first",
+        ),
+        (
+            f"{event.reporter.name}：{event.description}",
+            f"{event.reporter.name}: {event.description}",
         ),
     )
 
