@@ -189,3 +189,40 @@ async def test_a_login_that_may_not_see_the_board_is_told_so_instead_of_retrying
     await expect(page.locator("#stale")).to_be_hidden()
     await expect(page.locator("#forbidden")).to_be_visible()
     await page.close()
+
+
+async def test_rows_open_by_keyboard_in_china_time_and_english_names(
+    browser: Browser, platform: Platform, http: httpx.AsyncClient
+) -> None:
+    # An operator's laptop left on New York time still reads China time.
+    context = await browser.new_context(locale="zh-CN", timezone_id="America/New_York")
+    page = await context.new_page()
+    await page.goto(platform.url("command_centre") + "/")
+    await page.get_by_label("用户名").fill("demo-admin")
+    await page.get_by_label("密码").fill("demo-admin")
+    await page.get_by_role("button", name="登录").click()
+    teacher = await ApiClient.login(platform, http, "demo-teacher")
+    description = f"灭火器压力不足（{uuid.uuid4().hex[:6]}）"
+    response = await teacher.post(
+        "hazard_intake",
+        "/v1/reports",
+        {"point_id": "demo-point-fire-exit", "category": "fire", "description": description},
+    )
+    assert response.status_code == 202
+    found = await hazard(
+        await ApiClient.login(platform, http, "demo-admin"), response.json()["report_id"]
+    )
+    reported = datetime.fromisoformat(found["reported_at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+
+    row = page.locator("tbody tr", has_text=description)
+    await expect(row).to_be_visible(timeout=5_000)
+    shown = f"{reported.year}/{reported.month}/{reported.day} {reported:%H:%M:%S}"
+    await expect(row.locator("td").first).to_have_text(shown)
+    await page.get_by_role("button", name="English").click()
+    await expect(row.locator("td").nth(3)).to_have_text("Fire safety")  # not the code "fire"
+
+    await row.focus()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#detail-title")).to_have_text(description)
+    await expect(page.locator("#detail-facts")).to_contain_text("Fire safety")
+    await context.close()

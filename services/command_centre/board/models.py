@@ -19,6 +19,7 @@ class BoardRow(BaseModel):
     status_label_en: str
     category: HazardCategory
     category_label_zh: str
+    category_label_en: str = ""
     risk_grade: RiskGrade | None
     description: str
     school_name: str | None

@@ -104,6 +104,7 @@ def _to_row(doc: Document) -> BoardRow:
         status_label_en=HAZARD_STATUS_LABELS[status][1],
         category=category,
         category_label_zh=CATEGORY_LABELS[category][0],
+        category_label_en=CATEGORY_LABELS[category][1],
         risk_grade=doc.get("risk_grade"),
         description=doc["description"],
         school_name=doc.get("school_name"),

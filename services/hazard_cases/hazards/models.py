@@ -46,6 +46,7 @@ class HazardRead(BaseModel):
     status_label_zh: str
     category: HazardCategory
     category_label_zh: str
+    category_label_en: str = ""
     description: str
     point_id: str | None
     point_name: str | None

@@ -35,6 +35,7 @@ def to_read(doc: Document) -> HazardRead:
         status_label_zh=HAZARD_STATUS_LABELS[status][0],
         category=category,
         category_label_zh=CATEGORY_LABELS[category][0],
+        category_label_en=CATEGORY_LABELS[category][1],
         description=doc["description"],
         point_id=doc.get("point_id"),
         point_name=doc.get("point_name"),

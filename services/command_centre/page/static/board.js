@@ -9,7 +9,8 @@
   const STATUS_ORDER = ["reported", "assigned", "rectifying", "rectified", "closed", "rejected", "merged"];
   const STATUS_LABELS = {
     reported: ["已上报", "Reported"], assigned: ["已分派", "Assigned"], rectifying: ["整改中", "Rectifying"],
-    rectified: ["待验证", "Awaiting verification"], closed: ["已销号", "Closed"],
+    // The same words as the services' (shared/vocabulary.py): one status, one label.
+    rectified: ["已整改待验证", "Rectified, awaiting verification"], closed: ["已销号", "Verified and closed"],
     rejected: ["不予受理", "Rejected"], merged: ["已合并", "Merged"],
   };
   let lang = localStorage.getItem("xiaoan.lang") || "zh";
@@ -20,6 +21,7 @@
   let period = "month";
   let figuresTimer = null;
 
+  const CHINA = "Asia/Shanghai";
   const $ = (id) => document.getElementById(id);
   const pick = (pair) => (lang === "zh" ? pair[0] : pair[1]);
 
@@ -70,11 +72,19 @@
     board.rows.forEach((item) => {
       const tr = document.createElement("tr");
       tr.dataset.hazardId = item.hazard_id;
+      // A row opens by keyboard too: focusable, Enter or Space.
+      tr.tabIndex = 0;
       tr.addEventListener("click", () => openDetail(item.hazard_id));
-      cell(tr, text(new Date(item.reported_at).toLocaleString(lang === "zh" ? "zh-CN" : "en")));
+      tr.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          openDetail(item.hazard_id);
+        }
+      });
+      cell(tr, text(when(item.reported_at)));
       cell(tr, text(item.school_name));
-      cell(tr, text(item.point_name));
-      cell(tr, text(lang === "zh" ? item.category_label_zh : item.category));
+      cell(tr, text(item.point_name || item.grid_name));
+      cell(tr, text(lang === "zh" ? item.category_label_zh : item.category_label_en));
       const grade = text(item.risk_grade ? pick(GRADE_LABELS[item.risk_grade]) : null);
       if (item.risk_grade) grade.className = "grade grade-" + item.risk_grade;
       cell(tr, grade);
@@ -86,7 +96,7 @@
         description.prepend(flag);
       }
       cell(tr, description);
-      const status = text(lang === "zh" ? item.status_label_zh : item.status_label_en);
+      const status = text(pick(STATUS_LABELS[item.status]));
       status.className = "status status-" + item.status;
       cell(tr, status);
       cell(tr, text(item.assignee ? item.assignee.name : null));
@@ -94,7 +104,7 @@
     });
     $("empty").hidden = board.rows.length > 0;
     renderAlerts(board.alerts);
-    $("updated").textContent = new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en");
+    $("updated").textContent = new Date().toLocaleTimeString(lang === "zh" ? "zh-CN" : "en", { timeZone: CHINA });
   }
 
   // Failed messages waiting for an operator: shown the moment the service announces one.
@@ -227,8 +237,9 @@
     return "HTTP " + status;
   }
 
+  // Every time shown is China time, whatever the browser's machine is set to.
   function when(value) {
-    return value ? new Date(value).toLocaleString(lang === "zh" ? "zh-CN" : "en") : "—";
+    return value ? new Date(value).toLocaleString(lang === "zh" ? "zh-CN" : "en", { timeZone: CHINA }) : "—";
   }
 
   async function openDetail(hazardId) {
@@ -256,12 +267,12 @@
     $("detail-flag").hidden = !hazard.flagged;
     const facts = $("detail-facts");
     facts.replaceChildren();
-    const status = text(lang === "zh" ? hazard.status_label_zh : pick(STATUS_LABELS[hazard.status]));
+    const status = text(pick(STATUS_LABELS[hazard.status]));
     status.className = "status status-" + hazard.status;
     fact(facts, "状态", "Status", status);
     fact(facts, "学校", "School", hazard.school_name);
-    fact(facts, "风险点", "Risk point", hazard.point_name);
-    fact(facts, "类别", "Category", lang === "zh" ? hazard.category_label_zh : hazard.category);
+    fact(facts, "地点", "Place", hazard.point_name || hazard.grid_name);
+    fact(facts, "类别", "Category", lang === "zh" ? hazard.category_label_zh : hazard.category_label_en);
     fact(facts, "风险等级", "Grade", hazard.risk_grade ? pick(GRADE_LABELS[hazard.risk_grade]) : null);
     fact(facts, "上报人", "Reported by", hazard.reporter.name + " · " + when(hazard.reported_at));
     fact(facts, "责任人", "Responsible", hazard.assignee ? hazard.assignee.name : null);
