@@ -76,6 +76,8 @@ async def test_report_posted_with_curl_shows_on_the_page_within_two_seconds(
     await expect(row).to_contain_text("城关镇第一小学")
     await expect(row).to_contain_text("已分派")
     await expect(row).to_contain_text("王芳")
+    # The header names the person, not the login.
+    await expect(page.locator("#who")).to_have_text("李建国")
     await page.screenshot(path=str(tmp_path / "board.png"), full_page=True)
 
 

@@ -386,11 +386,23 @@
     $("login").hidden = false;
   }
 
-  function showBoard(username) {
+  // The person's name from the token's claims (shown only; the services check the token).
+  function personName(token) {
+    try {
+      const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+      const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+      const claims = JSON.parse(new TextDecoder().decode(bytes));
+      return claims.name || claims.preferred_username || "";
+    } catch (err) {
+      return "";
+    }
+  }
+
+  function showBoard() {
     $("login").hidden = true;
     $("board").hidden = false;
     $("logout").hidden = false;
-    $("who").textContent = username || "";
+    $("who").textContent = personName(sessionStorage.getItem(TOKEN_KEY) || "");
     refresh();
     clearInterval(timer);
     timer = setInterval(refresh, config.refreshMs);
@@ -415,8 +427,7 @@
         return;
       }
       sessionStorage.setItem(TOKEN_KEY, body.access_token);
-      sessionStorage.setItem("xiaoan.user", form.get("username"));
-      showBoard(form.get("username"));
+      showBoard();
     } catch (err) {
       $("login-error").textContent = lang === "zh" ? "无法连接登录服务" : "Cannot reach the login service";
     }
@@ -429,6 +440,6 @@
   });
 
   applyLanguage();
-  if (sessionStorage.getItem(TOKEN_KEY)) showBoard(sessionStorage.getItem("xiaoan.user"));
+  if (sessionStorage.getItem(TOKEN_KEY)) showBoard();
   else showLogin();
 })();
