@@ -8,7 +8,11 @@ INFRA=$ROOT/deploy/local/infra.sh
 cd "$ROOT"
 
 "$ROOT/deploy/local/venv.sh"
-if "$INFRA" status --profile test | grep -q stopped; then
+# Read the whole status first: with pipefail, `grep -q` quitting at its first match can make
+# the status command die of SIGPIPE, the pipeline fail, and the servers started here outlive
+# the run.
+infra_status=$("$INFRA" status --profile test)
+if grep -q stopped <<<"$infra_status"; then
   trap '"$INFRA" stop --profile test' EXIT
 fi
 "$INFRA" start --profile test

@@ -26,7 +26,11 @@ if ! dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1; then
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
 
-if "$INFRA" status --profile test | grep -q stopped; then
+# Read the whole status first: with pipefail, `grep -q` quitting at its first match can make
+# the status command die of SIGPIPE, the pipeline fail, and the servers started here outlive
+# the run.
+infra_status=$("$INFRA" status --profile test)
+if grep -q stopped <<<"$infra_status"; then
   trap '"$INFRA" stop --profile test' EXIT
 fi
 "$INFRA" start --profile test
