@@ -44,9 +44,15 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 async def logged_in_page(
-    browser: Browser, platform: Platform, username: str, password: str | None = None
+    browser: Browser,
+    platform: Platform,
+    username: str,
+    password: str | None = None,
+    *,
+    page: Page | None = None,
 ) -> Page:
-    page = await browser.new_page(locale="zh-CN")
+    """Log in on the command-centre page (in `page` if given, else a new zh-CN page)."""
+    page = page or await browser.new_page(locale="zh-CN")
     await page.goto(platform.url("command_centre") + "/")
     await page.get_by_label("用户名").fill(username)
     await page.get_by_label("密码").fill(password or username)
@@ -198,11 +204,7 @@ async def test_rows_open_by_keyboard_in_china_time_and_english_names(
 ) -> None:
     # An operator's laptop left on New York time still reads China time.
     context = await browser.new_context(locale="zh-CN", timezone_id="America/New_York")
-    page = await context.new_page()
-    await page.goto(platform.url("command_centre") + "/")
-    await page.get_by_label("用户名").fill("demo-admin")
-    await page.get_by_label("密码").fill("demo-admin")
-    await page.get_by_role("button", name="登录").click()
+    page = await logged_in_page(browser, platform, "demo-admin", page=await context.new_page())
     teacher = await ApiClient.login(platform, http, "demo-teacher")
     description = f"灭火器压力不足（{uuid.uuid4().hex[:6]}）"
     response = await teacher.post(

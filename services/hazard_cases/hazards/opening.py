@@ -61,23 +61,11 @@ class WhoAnswers:
 VERIFYING_LEVELS = {GridLevel.SCHOOL, GridLevel.TOWNSHIP, GridLevel.BUREAU}
 
 
-def place_names(
-    point: Document | None, grid_docs: list[Document], grid_path: str
-) -> tuple[str | None, str | None]:
-    """Return the school a place belongs to (None outside any school) and its grid's name.
-
-    A report on a grid without a point (an outside-school grid, a zone) is named after the grid,
-    and belongs to the nearest school above it.
-    """
+def grid_name_of(grid_docs: list[Document], grid_path: str) -> str | None:
+    """Return the name of a path's own grid: the place of a report without a point (an
+    outside-school grid, a zone)."""
     own = next((part for part in reversed(grid_path.split("/")) if part), None)
-    grid_name = next((doc.get("name") for doc in grid_docs if doc["_id"] == own), None)
-    school = point.get("school_name") if point else None
-    if school is None:
-        school = next(
-            (doc.get("name") for doc in grid_docs if doc.get("level") == GridLevel.SCHOOL.value),
-            None,
-        )
-    return school, grid_name
+    return next((doc.get("name") for doc in grid_docs if doc["_id"] == own), None)
 
 
 def _assignments(doc: Document | None) -> list[Assignment] | None:
@@ -92,7 +80,8 @@ async def who_answered(
     """Return who answered for a point or grid at `at`, from this service's registry copy."""
     point = await copy.point(point_id) if point_id else None
     grid_docs = await copy.grids_upward(grid_path)
-    school, grid_name = place_names(point, grid_docs, grid_path)
+    grid_name = grid_name_of(grid_docs, grid_path)
+    school = point.get("school_name") if point else None
     try:
         grids_upward = [
             GridOnPath(
@@ -110,6 +99,7 @@ async def who_answered(
         return WhoAnswers(
             point, None, None, [], problem=problem, school_name=school, grid_name=grid_name
         )
+    school = school or result.school_name  # a grid's: the nearest school on its path
     chain = [link.person for link in (*result.chain, *result.overlays) if link.person]
     unique = [p.model_dump() for n, p in enumerate(chain) if p not in chain[:n]]
     verifiers = [
